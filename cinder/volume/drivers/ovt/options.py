@@ -72,11 +72,11 @@ ev3_opts = [
                 help='First TCP port used by DRBD resources; each volume '
                      'takes the lowest free port from here, the same on '
                      'every host of the volume.'),
-    cfg.IntOpt('replication_connect_timeout', default=60, min=1,
+    cfg.IntOpt('ev3_connect_timeout', default=60, min=1,
                help='How long, in seconds, a new replicated volume may '
                     'take until its replicas are connected before the '
                     'create is rolled back.'),
-    cfg.IntOpt('replication_api_timeout', default=120, min=1,
+    cfg.IntOpt('ev3_api_timeout', default=120, min=1,
                help='Timeout, in seconds, of one peer API request.'),
 ]
 
@@ -245,6 +245,6 @@ def load_settings(configuration, default_backend_id):
         replication_mode=get('replication_mode') or 'full-sync',
         resync_rate_mib=get('replication_resync_rate') or 100,
         starting_port=get('replication_starting_port') or 7001,
-        connect_timeout=get('replication_connect_timeout') or 60,
-        api_timeout=get('replication_api_timeout') or 120,
+        connect_timeout=get('ev3_connect_timeout') or 60,
+        api_timeout=get('ev3_api_timeout') or 120,
         volume_group=vg, peers=peers)

@@ -1,0 +1,371 @@
+# Copyright 2026 ev3 developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Lifecycle of replicated volumes on two and three simulated hosts.
+
+Every test drives real drivers with their real peer APIs on 127.0.0.1 and
+asserts what each host's LVM, DRBD and LIO hold afterwards.
+"""
+
+import threading
+
+import ddt
+import fixtures
+
+from cinder import exception as cinder_exception
+from cinder.tests.unit import test
+from cinder.tests.unit.volume.drivers.ovt import harness
+from cinder.volume.drivers.ovt import exception
+
+GiB = harness.GiB
+CONNECTOR = {'initiator': 'iqn.1993-08.org.debian:01:client',
+             'ip': '127.0.0.9', 'host': 'client', 'multipath': False}
+
+TOPOLOGIES = (
+    {'hosts': 2, 'drbd_version': '8.4.11'},
+    {'hosts': 3, 'drbd_version': '9.2.12'},
+)
+
+
+class LabTestCase(test.TestCase):
+    """Starts a lab of simulated hosts and stops it afterwards."""
+
+    hosts = 2
+    drbd_version = '8.4.11'
+    lvm_type = 'default'
+
+    def start_lab(self, hosts=None, drbd_version=None, lvm_type=None,
+                  secrets=None, **extra):
+        state = self.useFixture(fixtures.TempDir()).path
+        self.lab = harness.Lab(hosts=hosts or self.hosts,
+                               drbd_version=drbd_version or self.drbd_version,
+                               lvm_type=lvm_type or self.lvm_type,
+                               state_dir=state)
+        self.useFixture(harness.sim.BrickRouting(self.lab.cluster))
+        self.addCleanup(self.lab.stop)
+        self.lab.start(secrets=secrets, **extra)
+        self.primary = self.lab.node(0).driver
+        return self.lab
+
+    def assert_nothing_of(self, volume, nodes=None):
+        """No host holds any trace of ``volume``."""
+        for node in nodes or self.lab.nodes:
+            held = node.holdings()
+            self.assertNotIn(volume.name, held['lvs'], node.name)
+            self.assertNotIn(volume.name, held['drbd'], node.name)
+            self.assertNotIn(volume.name, held['files'], node.name)
+            for iqn, target in held['targets'].items():
+                self.assertNotIn(volume.name, iqn, node.name)
+
+    def assert_replicated(self, volume, size_gib, synced=True):
+        """Every host holds an LV and the DRBD resource of ``volume``."""
+        roles = []
+        for node in self.lab.nodes:
+            held = node.holdings()
+            self.assertIn(volume.name, held['lvs'], node.name)
+            self.assertGreaterEqual(held['lvs'][volume.name]['size_bytes'],
+                                    size_gib * GiB)
+            self.assertIn(volume.name, held['files'], node.name)
+            res = held['drbd'][volume.name]
+            self.assertEqual(size_gib * GiB, res['size_bytes'], node.name)
+            if synced:
+                self.assertEqual('UpToDate', res['disk'], node.name)
+            roles.append(res['role'])
+        self.assertEqual(['Primary'] + ['Secondary'] * (len(roles) - 1),
+                         roles)
+
+
+@ddt.ddt
+class CreateDeleteTestCase(LabTestCase):
+
+    @ddt.data(*TOPOLOGIES)
+    def test_create_thick_syncs_then_delete_everywhere(self, topology):
+        self.start_lab(**topology)
+        volume = self.lab.volume(size=1)
+        update = self.primary.create_volume(volume)
+        self.assertEqual({'replication_status': 'enabled'}, update)
+        # Thick LVs hold old data: the peers are sync targets at first.
+        held = self.lab.node(1).holdings()['drbd'][volume.name]
+        self.assertIn(held['disk'], ('Inconsistent', 'UpToDate'))
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 1)
+        minors = {n.holdings()['drbd'][volume.name]['minor']
+                  for n in self.lab.nodes}
+        self.assertEqual(1, len(minors))
+        self.primary.delete_volume(volume)
+        self.assert_nothing_of(volume)
+        # Idempotent: a second delete finds nothing and succeeds.
+        self.primary.delete_volume(volume)
+        self.assert_nothing_of(volume)
+
+    @ddt.data(*TOPOLOGIES)
+    def test_create_thin_skips_initial_sync(self, topology):
+        self.start_lab(lvm_type='thin', **topology)
+        volume = self.lab.volume(size=2)
+        self.primary.create_volume(volume)
+        # No finish_syncs(): thin replicas read zeros, so no sync is needed.
+        self.assert_replicated(volume, 2, synced=True)
+        data = self.lab.node(0).sim.read('/dev/drbd%d' % self._minor(volume),
+                                         0, 4096)
+        self.assertEqual(b'\0' * 4096, data)
+
+    def test_thick_replicas_hold_identical_data_after_sync(self):
+        self.start_lab()
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        device = '/dev/drbd%d' % self._minor(volume)
+        self.lab.node(0).sim.write(device, 8192, b'ev3' * 100)
+        primary_lv = self.lab.node(0).sim.read(
+            '/dev/volumes/%s' % volume.name, 0, 16384)
+        peer_lv = self.lab.node(1).sim.read(
+            '/dev/volumes/%s' % volume.name, 0, 16384)
+        self.assertEqual(primary_lv, peer_lv)
+        self.assertEqual(b'ev3' * 100, primary_lv[8192:8492])
+
+    def _minor(self, volume):
+        return self.lab.node(0).holdings()['drbd'][volume.name]['minor']
+
+    def test_non_replicated_type_is_plain_lvm(self):
+        self.start_lab()
+        volume = self.lab.volume(size=1, replicated=False)
+        self.assertIsNone(self.primary.create_volume(volume))
+        held = self.lab.node(0).holdings()
+        self.assertIn(volume.name, held['lvs'])
+        self.assertEqual(1 * GiB, held['lvs'][volume.name]['size_bytes'])
+        self.assertNotIn(volume.name, held['drbd'])
+        self.assertEqual([], held['files'])
+        self.assert_nothing_of(volume, nodes=self.lab.nodes[1:])
+        self.assertEqual('/dev/mapper/volumes-%s'
+                         % volume.name.replace('-', '--'),
+                         self.primary.local_path(volume))
+        self.primary.delete_volume(volume)
+        self.assert_nothing_of(volume)
+
+    def test_peer_down_at_create_fails_clearly_and_leaves_nothing(self):
+        self.start_lab()
+        peer = self.lab.node(1)
+        peer.stop()
+        self.lab.cluster.crash(peer.name)
+        volume = self.lab.volume()
+        err = self.assertRaises(cinder_exception.VolumeBackendAPIException,
+                                self.primary.create_volume, volume)
+        self.assertIn(peer.backend_id, str(err))
+        self.assert_nothing_of(volume, nodes=[self.lab.node(0)])
+
+    @ddt.data(('drbdadm', '--', '--force', 'create-md'),
+              ('drbdadm', 'up'),
+              ('env', 'LC_ALL=C', 'lvcreate'))
+    def test_peer_failing_part_way_rolls_back_everywhere(self, prefix):
+        self.start_lab()
+        self.lab.cluster.fail_next(self.lab.node(1).name, list(prefix),
+                                   'simulated failure', 1)
+        volume = self.lab.volume()
+        err = self.assertRaises(cinder_exception.VolumeBackendAPIException,
+                                self.primary.create_volume, volume)
+        self.assertIn(self.lab.node(1).backend_id, str(err))
+        self.assert_nothing_of(volume)
+
+    def test_local_failure_rolls_back_everywhere(self):
+        self.start_lab(hosts=3, drbd_version='9.2.12')
+        self.lab.cluster.fail_next(self.lab.node(0).name,
+                                   ['drbdadm', 'primary'], 'no', 11)
+        volume = self.lab.volume()
+        self.assertRaises(exception.DrbdCommandError,
+                          self.primary.create_volume, volume)
+        self.assert_nothing_of(volume)
+
+    def test_wrong_secret_is_named(self):
+        self.start_lab(secrets=[harness.SECRET, 'another-secret-0123456789'])
+        volume = self.lab.volume()
+        err = self.assertRaises(exception.PeerAuthError,
+                                self.primary.create_volume, volume)
+        self.assertIn('replication_internal_secret', str(err))
+        self.assertIn(self.lab.node(1).backend_id, str(err))
+        self.assert_nothing_of(volume)
+
+    def test_concurrent_creates_get_distinct_minors_and_ports(self):
+        self.start_lab()
+        volumes = [self.lab.volume() for _ in range(12)]
+        errors = []
+
+        def create(vol):
+            try:
+                self.primary.create_volume(vol)
+            except Exception as err:  # noqa: collected and asserted below
+                errors.append(err)
+
+        threads = [threading.Thread(target=create, args=(v,))
+                   for v in volumes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual([], errors)
+        for node in self.lab.nodes:
+            drbd = node.holdings()['drbd']
+            minors = [drbd[v.name]['minor'] for v in volumes]
+            self.assertEqual(len(volumes), len(set(minors)), node.name)
+        ports = set()
+        for vol in volumes:
+            spec = self.primary.agent.resource(vol.name)
+            ports.add(spec.nodes[0].port)
+        self.assertEqual(len(volumes), len(ports))
+
+    def test_delete_with_peer_down_is_retried_later(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        peer = self.lab.node(1)
+        peer.stop()
+        self.lab.cluster.crash(peer.name)
+        self.primary.delete_volume(volume)
+        self.assert_nothing_of(volume, nodes=[self.lab.node(0)])
+        self.assertIn(volume.name, peer.holdings()['lvs'])
+        stats = self.primary.get_volume_stats(refresh=True)
+        self.assertEqual(1, stats['pools'][0]['ev3_pending_removals'])
+        self.assertEqual([peer.backend_id],
+                         stats['pools'][0]['ev3_unreachable_peers'])
+        # The peer comes back; the next stats refresh removes the leftover.
+        self.lab.cluster.boot(peer.name)
+        peer.start([self.lab.node(0)])
+        stats = self.primary.get_volume_stats(refresh=True)
+        self.assertEqual(0, stats['pools'][0]['ev3_pending_removals'])
+        self.assert_nothing_of(volume)
+
+    def test_delete_thick_clears_through_drbd(self):
+        self.start_lab()
+        self.override_config('volume_clear', 'zero',
+                             group=self.lab.node(0).group)
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        device = self.primary.local_path(volume)
+        self.lab.node(0).sim.write(device, 0, b'secret' * 512)
+        lv = '/dev/volumes/%s' % volume.name
+        seen = []
+        real_remove = self.lab.node(1).driver.agent.remove_replica
+
+        def remove_and_look(name):
+            seen.append(self.lab.node(1).sim.read(lv, 0, 3072))
+            return real_remove(name)
+
+        self.lab.node(1).driver.agent.remove_replica = remove_and_look
+        self.primary.delete_volume(volume)
+        self.assertEqual([b'\0' * 3072], seen)
+        self.assert_nothing_of(volume)
+
+
+@ddt.ddt
+class ExportExtendTestCase(LabTestCase):
+
+    @ddt.data(*TOPOLOGIES)
+    def test_attach_detach_exports_the_primary_drbd_device(self, topology):
+        self.start_lab(**topology)
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        device = self.primary.local_path(volume)
+        self.assertTrue(device.startswith('/dev/drbd'))
+        update = self.primary.create_export(self.lab.ctx, volume, CONNECTOR)
+        volume.update(update)
+        targets = self.lab.node(0).holdings()['targets']
+        iqn = 'iqn.2010-10.org.openstack:%s' % volume.name
+        self.assertEqual(device, targets[iqn]['path'])
+        for node in self.lab.nodes[1:]:
+            self.assertEqual({}, node.holdings()['targets'])
+        info = self.primary.initialize_connection(volume, CONNECTOR)
+        self.assertEqual('iscsi', info['driver_volume_type'])
+        self.assertEqual(iqn, info['data']['target_iqn'])
+        self.assertIn('127.0.0.2:3260', info['data']['target_portals'])
+        self.assertIn(CONNECTOR['initiator'],
+                      self.lab.node(0).holdings()['targets'][iqn]
+                      ['initiators'])
+        self.primary.terminate_connection(volume, CONNECTOR)
+        self.primary.remove_export(self.lab.ctx, volume)
+        self.assertEqual({}, self.lab.node(0).holdings()['targets'])
+
+    def test_export_refused_where_secondary(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        standby = self.lab.node(1).driver
+        err = self.assertRaises(exception.Ev3Error, standby.create_export,
+                                self.lab.ctx, volume, CONNECTOR)
+        self.assertIn('Secondary', str(err))
+        self.assertIn(volume.id, str(err))
+        self.assertEqual({}, self.lab.node(1).holdings()['targets'])
+
+    def test_ensure_export_restores_a_lost_target(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        volume.update(self.primary.create_export(self.lab.ctx, volume,
+                                                 CONNECTOR))
+        iqn = 'iqn.2010-10.org.openstack:%s' % volume.name
+        self.lab.node(0).sim.execute('cinder-rtstool', 'delete', iqn,
+                                     run_as_root=True)
+        self.assertEqual({}, self.lab.node(0).holdings()['targets'])
+        self.primary.ensure_export(self.lab.ctx, volume)
+        self.assertEqual(self.primary.local_path(volume),
+                         self.lab.node(0).holdings()['targets'][iqn]['path'])
+
+    @ddt.data(*TOPOLOGIES)
+    def test_extend_grows_every_replica_and_the_device(self, topology):
+        self.start_lab(**topology)
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        device = self.primary.local_path(volume)
+        self.lab.node(0).sim.write(device, 4096, b'keep')
+        self.primary.extend_volume(volume, 3)
+        volume.size = 3
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 3)
+        self.assertEqual(b'keep', self.lab.node(0).sim.read(device, 4096, 4))
+
+    def test_extend_failing_on_peer_keeps_old_size(self):
+        self.start_lab()
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        self.lab.cluster.fail_next(self.lab.node(1).name,
+                                   ['env', 'LC_ALL=C', 'lvextend'],
+                                   'Insufficient free space', 5)
+        self.assertRaises(cinder_exception.VolumeBackendAPIException,
+                          self.primary.extend_volume, volume, 2)
+        self.assert_replicated(volume, 1)
+        # Retrying the extend completes it.
+        self.primary.extend_volume(volume, 2)
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 2)
+
+    def test_stats_report_replication(self):
+        self.start_lab(hosts=3, drbd_version='9.2.12')
+        stats = self.primary.get_volume_stats(refresh=True)
+        pool = stats['pools'][0]
+        for where in (stats, pool):
+            self.assertTrue(where['replication_enabled'])
+            self.assertEqual(['hci-0002@RBS', 'hci-0003@RBS'],
+                             where['replication_targets'])
+            self.assertEqual(2, where['replication_count'])
+            self.assertEqual(['sync'], where['replication_type'])
+        self.assertTrue(pool['location_info'].startswith('ev3:hci-0001@RBS:'))
+        self.assertFalse(pool['location_info'].startswith('LVMVolumeDriver'))
+        self.assertEqual([], pool['ev3_unreachable_peers'])
+        before = pool['free_capacity_gb']
+        # Filling a peer's VG lowers what this backend can offer.
+        self.lab.node(2).sim.execute(
+            'env', 'LC_ALL=C', 'lvcreate', '-n', 'filler', 'volumes',
+            '-L', '60g', run_as_root=True)
+        pool = self.primary.get_volume_stats(refresh=True)['pools'][0]
+        self.assertLess(pool['free_capacity_gb'], before - 50)

@@ -1,0 +1,341 @@
+# Copyright 2026 ev3 developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""What one host does to its own storage: the host verbs.
+
+``HostAgent`` is "this host"; ``peer_api.PeerClient`` is "a peer"; both
+offer the same verbs (see doc/source/contributor/internals.rst), so the
+orchestration in ``replication.py`` treats every host alike.  Every verb is
+idempotent: ``ensure_*`` does nothing that is already done, ``remove_*``
+returns quietly when the thing is gone.
+"""
+
+import dataclasses
+import threading
+
+from oslo_concurrency import lockutils
+from oslo_concurrency import processutils
+from oslo_log import log as logging
+
+from cinder.volume.drivers.ovt import drbd
+from cinder.volume.drivers.ovt import exception
+from cinder.volume.drivers.ovt import names
+
+LOG = logging.getLogger(__name__)
+MiB = 1024 ** 2
+
+
+class HostAgent(object):
+    """The host verbs, applied to this host's LVM, DRBD and files."""
+
+    def __init__(self, backend_id, node_name, volume_group, vg, drbdadm,
+                 resource_files, secret, execute, root_helper=None,
+                 lvm_type='default', frozen=None):
+        self.backend_id = backend_id
+        self.node_name = node_name
+        self.volume_group = volume_group
+        self.vg = vg
+        self.drbdadm = drbdadm
+        self.resource_files = resource_files
+        self._secret = secret
+        self._execute = execute
+        self._root_helper = root_helper
+        self.lvm_type = lvm_type
+        self._frozen = frozen or (lambda: False)
+        self._version = None
+        self._headers = None
+        self._files_lock = threading.RLock()
+
+    def __repr__(self):
+        return 'HostAgent(%s)' % self.backend_id
+
+    def _lock(self, name):
+        return lockutils.lock('ev3-%s-%s' % (self.backend_id, name))
+
+    # -- facts --------------------------------------------------------------
+
+    @property
+    def version(self):
+        """The installed DRBD version (asked again until a module loads)."""
+        if self._version is None or self._version.kernel is None:
+            self._version = self.drbdadm.version()
+        return self._version
+
+    def _specs(self):
+        """{name: header dict} of every ev3 resource file on this host."""
+        with self._files_lock:
+            return dict(self._specs_locked())
+
+    def _forget_files(self):
+        with self._files_lock:
+            self._headers = None
+
+    def resources(self):
+        """{name: drbd.Resource} configured on this host."""
+        return {name: self._resource(name, header)
+                for name, header in self._specs().items()}
+
+    def _resource(self, name, header):
+        spec = dict(header)
+        spec.pop('name', None)
+        return drbd.Resource.from_spec(
+            name, spec, names.drbd_secret(self._secret, name))
+
+    def resource(self, name):
+        """The configured resource ``name``; ResourceNotFound if absent."""
+        header = self._specs().get(name)
+        if header is None:
+            raise exception.ResourceNotFound(name=name, host=self.backend_id)
+        return self._resource(name, header)
+
+    def has_resource(self, name):
+        """True when a resource file for ``name`` exists here."""
+        return name in self._specs()
+
+    def device_path(self, name):
+        """The DRBD device of resource ``name`` on this host."""
+        return names.device_path(
+            self.resource(name).node(self.backend_id).minor)
+
+    def describe(self):
+        """Who this host is and what it can hold."""
+        free = 0
+        try:
+            self.vg.update_volume_group_info()
+            free = int(float(self.vg.vg_free_space) * names.GiB)
+            if self.lvm_type == 'thin':
+                free = int(float(self.vg.vg_thin_pool_free_space) *
+                           names.GiB)
+        except processutils.ProcessExecutionError as err:
+            LOG.warning('Cannot read free space of %s on %s: %s',
+                        self.volume_group, self.backend_id, err.stderr)
+        return {'backend_id': self.backend_id,
+                'node_name': self.node_name,
+                'drbd_version': self.version.kernel_text,
+                'volume_group': self.volume_group,
+                'frozen': bool(self._frozen()),
+                'free_bytes': free}
+
+    def used_ids(self):
+        """Minors and ports named by this host's resource files."""
+        minors, ports = set(), set()
+        for name, header in self._specs().items():
+            for node in header.get('nodes', []):
+                if node.get('backend_id') == self.backend_id:
+                    minors.add(int(node['minor']))
+                ports.add(int(node['port']))
+        return {'minors': sorted(minors), 'ports': sorted(ports)}
+
+    # -- LVs -----------------------------------------------------------------
+
+    def _lv_bytes(self, name):
+        """Size of LV ``name`` in bytes, or None when it does not exist."""
+        if self.vg.get_volume(name) is None:
+            return None
+        out, _err = self._execute(
+            'blockdev', '--getsize64', names.lv_path(self.volume_group, name),
+            run_as_root=True, root_helper=self._root_helper)
+        return int(out.strip())
+
+    def _lv_size_str(self, resource):
+        peers = len(resource.nodes) - 1
+        lv_bytes = drbd.lv_bytes_for(resource.size_bytes, peers)
+        return '%dm' % (lv_bytes // MiB), lv_bytes
+
+    # -- verbs ---------------------------------------------------------------
+
+    def ensure_replica(self, name, spec):
+        """Create what is missing of resource ``name`` here and bring it up."""
+        names.validate_resource_name(name)
+        resource = drbd.Resource.from_spec(
+            name, spec, names.drbd_secret(self._secret, name))
+        node = resource.node(self.backend_id)
+        if node is None or node.volume_group != self.volume_group:
+            raise exception.InvalidName(
+                what='replica spec', value=name,
+                reason='it has no node for %s in volume group %s'
+                       % (self.backend_id, self.volume_group))
+        with self._lock(name):
+            created_lv = created_file = False
+            try:
+                created_file = self._claim(resource, node)
+                size_str, lv_bytes = self._lv_size_str(resource)
+                have = self._lv_bytes(name)
+                if have is None:
+                    lv_type = 'thin' if resource.thin else 'default'
+                    self.vg.create_volume(name, size_str, lv_type)
+                    created_lv = True
+                    LOG.info('Created LV %s (%s) for volume %s on %s',
+                             name, size_str, name, self.backend_id)
+                elif have < lv_bytes:
+                    raise exception.ReplicaConflict(
+                        name=name, host=self.backend_id,
+                        reason='its LV holds %d bytes, %d needed'
+                               % (have, lv_bytes))
+                if created_lv:
+                    self.drbdadm.create_md(name)
+                self.drbdadm.up(name)
+            except Exception:
+                LOG.warning('Rolling back replica of volume %s on %s',
+                            name, self.backend_id)
+                self._undo_ensure(name, created_lv, created_file)
+                raise
+        LOG.info('Replica of volume %s is up on %s (minor %d, port %d)',
+                 name, self.backend_id, node.minor, node.port)
+        return self.status([name]).get(name)
+
+    def _claim(self, resource, node):
+        """Write the resource file unless a conflicting one exists.
+
+        Returns True when this call created the file.
+        """
+        with self._files_lock:
+            headers = self._specs_locked()
+            for other, header in headers.items():
+                if other == resource.name:
+                    continue
+                for peer in header.get('nodes', []):
+                    if (peer.get('backend_id') == self.backend_id and
+                            int(peer['minor']) == node.minor):
+                        raise exception.ReplicaConflict(
+                            name=resource.name, host=self.backend_id,
+                            reason='minor %d is used by %s'
+                                   % (node.minor, other))
+                    if int(peer['port']) in {n.port for n in resource.nodes}:
+                        raise exception.ReplicaConflict(
+                            name=resource.name, host=self.backend_id,
+                            reason='port %d is used by %s'
+                                   % (int(peer['port']), other))
+            existed = resource.name in headers
+            self.resource_files.write(
+                resource.name, drbd.render(resource, self.version))
+            self._headers = None
+            return not existed
+
+    def _specs_locked(self):
+        if self._headers is None:
+            headers = {}
+            for name, text in self.resource_files.read_all().items():
+                try:
+                    headers[name] = drbd.parse_header(text)
+                except ValueError:
+                    LOG.warning('Ignoring unreadable resource file of %s '
+                                'on %s', name, self.backend_id)
+            self._headers = headers
+        return self._headers
+
+    def _undo_ensure(self, name, created_lv, created_file):
+        steps = []
+        if created_file:
+            steps.append(('down', lambda: self.drbdadm.down(name)))
+            steps.append(('remove resource file',
+                          lambda: self.resource_files.remove(name)))
+        if created_lv:
+            steps.append(('remove LV', lambda: self.vg.delete(name)))
+        for what, step in steps:
+            try:
+                step()
+            except Exception as err:
+                LOG.error('Rollback of volume %s on %s: %s failed: %s',
+                          name, self.backend_id, what, err)
+        self._forget_files()
+
+    def remove_replica(self, name):
+        """Take resource ``name`` down and remove its file and LV."""
+        names.validate_resource_name(name)
+        with self._lock(name):
+            if self.has_resource(name):
+                self.drbdadm.down(name)
+                self.resource_files.remove(name)
+                self._forget_files()
+            if self.vg.get_volume(name) is not None:
+                self.vg.delete(name)
+        LOG.info('Removed replica of volume %s on %s', name, self.backend_id)
+
+    def grow_replica(self, name, size_bytes):
+        """Grow the LV of ``name`` for a usable size and record it."""
+        resource = self.resource(name)
+        if size_bytes < resource.size_bytes:
+            raise exception.InvalidName(
+                what='size', value=size_bytes,
+                reason='volume %s cannot shrink from %d bytes'
+                       % (name, resource.size_bytes))
+        grown = dataclasses.replace(resource, size_bytes=size_bytes)
+        with self._lock(name):
+            size_str, lv_bytes = self._lv_size_str(grown)
+            if self._lv_bytes(name) < lv_bytes:
+                self.vg.extend_volume(name, size_str)
+            with self._files_lock:
+                self.resource_files.write(name,
+                                          drbd.render(grown, self.version))
+                self._headers = None
+        LOG.info('Grew replica of volume %s on %s to %d bytes',
+                 name, self.backend_id, size_bytes)
+
+    def resize_device(self, name):
+        """Let DRBD take the grown size (run on the Primary)."""
+        self.resource(name)
+        self.drbdadm.resize(name)
+
+    def skip_initial_sync(self, name):
+        """Mark both sides UpToDate without a sync (thin volumes only)."""
+        if not self.resource(name).thin:
+            raise exception.RoleChangeRefused(
+                name=name, role='UpToDate without sync', host=self.backend_id,
+                reason='a thick LV holds old data; it must be synchronised')
+        self.drbdadm.clear_bitmap(name)
+
+    def promote(self, name, force=False):
+        """Make ``name`` Primary here."""
+        self.resource(name)
+        self.drbdadm.primary(name, force=force)
+        LOG.info('Volume %s is Primary on %s%s', name, self.backend_id,
+                 ' (forced)' if force else '')
+        return self.status([name]).get(name)
+
+    def demote(self, name):
+        """Make ``name`` Secondary here."""
+        self.resource(name)
+        self.drbdadm.secondary(name)
+        LOG.info('Volume %s is Secondary on %s', name, self.backend_id)
+        return self.status([name]).get(name)
+
+    def status(self, names=None):
+        """{name: status dict} for ``names`` (all when None), one call."""
+        specs = self._specs()
+        wanted = set(specs) if names is None else set(names)
+        minor_to_name = {}
+        for name in wanted:
+            header = specs.get(name)
+            if header is None:
+                continue
+            for node in header.get('nodes', []):
+                if node.get('backend_id') == self.backend_id:
+                    minor_to_name[int(node['minor'])] = name
+        states = self.drbdadm.status_all(minor_to_name)
+        return {name: state.to_dict() for name, state in states.items()
+                if name in wanted}
+
+    def device_size(self, name):
+        """Size in bytes of the DRBD device of ``name`` here."""
+        out, _err = self._execute('blockdev', '--getsize64',
+                                  self.device_path(name), run_as_root=True,
+                                  root_helper=self._root_helper)
+        return int(out.strip())
+
+    def clear_device(self, name, size_bytes):
+        """Write zeros over the DRBD device (replicates to the peers)."""
+        self._execute('dd', 'if=/dev/zero', 'of=%s' % self.device_path(name),
+                      'bs=1M', 'count=%d' % (size_bytes // MiB),
+                      'oflag=direct', run_as_root=True,
+                      root_helper=self._root_helper)

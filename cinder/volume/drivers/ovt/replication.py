@@ -1,0 +1,290 @@
+# Copyright 2026 ev3 developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Multi-host steps: every replica in step, or rolled back everywhere.
+
+``Replicator`` drives this host's :class:`~.agent.HostAgent` and the peers'
+:class:`~.peer_api.PeerClient` through the same verbs.  Each public method
+is one multi-host step; when a host fails part-way, what the step created
+is removed again on every host it reached, and whatever cannot be removed
+is remembered and retried (never silently left behind).
+"""
+
+import threading
+import time
+
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from cinder.volume.drivers.ovt import exception
+
+LOG = logging.getLogger(__name__)
+MAX_MINOR = 1048575
+ALLOCATION_ATTEMPTS = 5
+
+
+class Replicator(object):
+    """Create, grow and remove replicated resources on all hosts."""
+
+    def __init__(self, settings, local, peers, state, clock=time.monotonic,
+                 sleep=time.sleep, poll_interval=0.2):
+        self.settings = settings
+        self.local = local
+        self.peers = peers
+        self.state = state
+        self._clock = clock
+        self._sleep = sleep
+        self._poll = poll_interval
+        self._allocation_lock = threading.Lock()
+        self._facts = {}
+
+    # -- hosts ---------------------------------------------------------------
+
+    def hosts(self):
+        """This host first, then the peers in configuration order."""
+        return [self.local] + [self.peers[p.backend_id]
+                               for p in self.settings.peers]
+
+    def _address(self, host):
+        if host is self.local:
+            return self.settings.backend_ip
+        return self.settings.peer(host.backend_id).ip
+
+    def facts(self, host, refresh=False):
+        """``describe()`` of a host, cached until ``refresh``."""
+        if refresh or host.backend_id not in self._facts:
+            self._facts[host.backend_id] = host.describe()
+        return self._facts[host.backend_id]
+
+    def refresh(self):
+        """Ask every host for its facts; {backend_id: facts or error}."""
+        result = {}
+        for host in self.hosts():
+            try:
+                result[host.backend_id] = self.facts(host, refresh=True)
+            except exception.PeerError as err:
+                self._facts.pop(host.backend_id, None)
+                result[host.backend_id] = err
+        return result
+
+    # -- create --------------------------------------------------------------
+
+    def _allocate(self):
+        """The lowest minor and port free on every host."""
+        minors, ports = set(), set()
+        for host in self.hosts():
+            used = host.used_ids()
+            minors.update(used['minors'])
+            ports.update(used['ports'])
+        ports.add(self.settings.backend_port)
+        ports.update(p.port for p in self.settings.peers)
+        minor = next(m for m in range(MAX_MINOR + 1) if m not in minors)
+        port = next((p for p in range(self.settings.starting_port, 65536)
+                     if p not in ports), None)
+        if port is None:
+            raise exception.Ev3Error(
+                reason='no free DRBD port from replication_starting_port %d'
+                       % self.settings.starting_port)
+        return minor, port
+
+    def build_spec(self, size_bytes, thin, protocol, resync_rate_mib, minor,
+                   port):
+        """The replica spec of a new resource on every host."""
+        nodes = []
+        for node_id, host in enumerate(self.hosts()):
+            facts = self.facts(host)
+            nodes.append({'backend_id': host.backend_id,
+                          'node_name': facts['node_name'],
+                          'node_id': node_id,
+                          'address': self._address(host),
+                          'port': port,
+                          'minor': minor,
+                          'volume_group': facts['volume_group']})
+        return {'size_bytes': int(size_bytes), 'thin': bool(thin),
+                'protocol': protocol, 'resync_rate_mib': int(resync_rate_mib),
+                'nodes': nodes}
+
+    def create(self, name, size_bytes, thin, protocol=None,
+               resync_rate_mib=None):
+        """Create resource ``name`` on every host and make it Primary here.
+
+        Thin replicas read zeros, so the initial sync is skipped; thick
+        replicas hold old data, so this host becomes the sync source and
+        DRBD copies everything at the configured rate.
+        """
+        protocol = protocol or self.settings.protocol
+        rate = resync_rate_mib or self.settings.resync_rate_mib
+        done = []
+        try:
+            with self._allocation_lock:
+                for host in self.hosts():
+                    self.facts(host, refresh=True)
+                spec = self._place(name, size_bytes, thin, protocol, rate,
+                                   done)
+            self._wait_connected(name)
+            if thin:
+                self.local.skip_initial_sync(name)
+                self.local.promote(name)
+            else:
+                self.local.promote(name, force=True)
+        except Exception as err:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Creating volume %s failed (%s); removing its '
+                          'replicas from %s', name, err,
+                          ', '.join(h.backend_id for h in done) or 'no host')
+                self._rollback(name, done)
+        LOG.info('Volume %s is replicated on %s (minor %d, port %d, '
+                 'protocol %s)', name,
+                 ', '.join(h.backend_id for h in done),
+                 spec['nodes'][0]['minor'], spec['nodes'][0]['port'],
+                 protocol)
+        return spec
+
+    def _place(self, name, size_bytes, thin, protocol, rate, done):
+        last = None
+        for _attempt in range(ALLOCATION_ATTEMPTS):
+            minor, port = self._allocate()
+            spec = self.build_spec(size_bytes, thin, protocol, rate, minor,
+                                   port)
+            try:
+                for host in self.hosts():
+                    host.ensure_replica(name, spec)
+                    done.append(host)
+                return spec
+            except exception.ReplicaConflict as err:
+                LOG.warning('Minor %d / port %d for volume %s collided: %s; '
+                            'choosing again', minor, port, name, err)
+                last = err
+                self._rollback(name, done)
+                del done[:]
+        raise last
+
+    def _wait_connected(self, name):
+        deadline = self._clock() + self.settings.connect_timeout
+        while True:
+            status = self.local.status([name]).get(name) or {}
+            peers = status.get('peers', [])
+            if len(peers) == len(self.peers) and all(
+                    p['connection'] == 'Connected' for p in peers):
+                return status
+            if self._clock() >= deadline:
+                raise exception.Ev3Error(
+                    reason='replicas of volume %s did not connect within %d '
+                           's (ev3_connect_timeout): %s'
+                           % (name, self.settings.connect_timeout,
+                              _describe_peers(peers)))
+            self._sleep(self._poll)
+
+    def _rollback(self, name, hosts):
+        for host in reversed(hosts):
+            try:
+                host.remove_replica(name)
+            except Exception as err:
+                LOG.error('Could not remove the replica of volume %s on %s '
+                          'during rollback: %s; it will be retried',
+                          name, host.backend_id, err)
+                self.state.add_pending_removal(host.backend_id, name)
+
+    # -- delete --------------------------------------------------------------
+
+    def delete(self, name, clear_bytes=0):
+        """Remove ``name`` here, then on every peer (later if one is down).
+
+        ``clear_bytes`` > 0 zeroes the device first, through DRBD on the
+        Primary so that every replica is cleared.
+        """
+        if self.local.has_resource(name):
+            if clear_bytes:
+                self._clear(name, clear_bytes)
+            self.local.remove_replica(name)
+        else:
+            self.local.remove_replica(name)
+        for peer in self.hosts()[1:]:
+            self._remove_on_peer(peer, name)
+
+    def _clear(self, name, clear_bytes):
+        status = self.local.status([name]).get(name) or {}
+        if status.get('role') == 'Primary':
+            self.local.clear_device(name, clear_bytes)
+        else:
+            LOG.warning('Volume %s is not Primary on %s; its data is not '
+                        'cleared before removal', name, self.local.backend_id)
+
+    def _remove_on_peer(self, peer, name):
+        try:
+            peer.remove_replica(name)
+        except exception.PeerError as err:
+            LOG.warning('Replica of volume %s on %s not removed (%s); '
+                        'removal will be retried when %s answers', name,
+                        peer.backend_id, err, peer.backend_id)
+            self.state.add_pending_removal(peer.backend_id, name)
+        else:
+            self.state.drop_pending_removal(peer.backend_id, name)
+
+    def retry_pending_removals(self):
+        """Retry removals left for hosts that were down; returns the rest."""
+        hosts = {h.backend_id: h for h in self.hosts()}
+        for backend_id, items in self.state.pending_removals().items():
+            host = hosts.get(backend_id)
+            if host is None:
+                continue
+            for name in items:
+                try:
+                    host.remove_replica(name)
+                except exception.PeerError:
+                    break
+                except Exception as err:
+                    LOG.warning('Retried removal of volume %s on %s failed: '
+                                '%s', name, backend_id, err)
+                    continue
+                LOG.info('Removed the left-over replica of volume %s on %s',
+                         name, backend_id)
+                self.state.drop_pending_removal(backend_id, name)
+        return self.state.pending_removals()
+
+    # -- extend --------------------------------------------------------------
+
+    def extend(self, name, new_size_bytes):
+        """Grow every replica's LV, then the DRBD device here."""
+        resource = self.local.resource(name)
+        grow = new_size_bytes - resource.size_bytes
+        if grow < 0:
+            raise exception.Ev3Error(reason='volume %s cannot shrink' % name)
+        for host in self.hosts():
+            facts = self.facts(host, refresh=True)
+            if facts['free_bytes'] < grow and not resource.thin:
+                raise exception.Ev3Error(
+                    reason='cannot extend volume %s: %s has %d bytes free, '
+                           '%d needed' % (name, host.backend_id,
+                                          facts['free_bytes'], grow))
+        grown = []
+        try:
+            for host in self.hosts():
+                host.grow_replica(name, new_size_bytes)
+                grown.append(host.backend_id)
+        except Exception as err:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Extending volume %s failed (%s); its size stays '
+                          '%d bytes (LVs already grown on: %s; retrying the '
+                          'extend continues from there)', name, err,
+                          resource.size_bytes, ', '.join(grown) or 'none')
+        self.local.resize_device(name)
+        LOG.info('Volume %s grew to %d bytes on %s', name, new_size_bytes,
+                 ', '.join(grown))
+
+
+def _describe_peers(peers):
+    if not peers:
+        return 'no peer connection'
+    return ', '.join('%s %s/%s' % (p.get('node_name'), p.get('connection'),
+                                   p.get('disk')) for p in peers)
