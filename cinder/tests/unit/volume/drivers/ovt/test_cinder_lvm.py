@@ -192,7 +192,8 @@ class DriverDiscoveryTestCase(test.TestCase):
         info = found[0]
         self.assertTrue(info['core'])
         self.assertEqual(ev3.ReplicatedVolumeDriver.VERSION, info['version'])
-        self.assertTrue(info['ci_wiki_name'])
+        self.assertEqual(ev3.ReplicatedVolumeDriver.CI_WIKI_NAME,
+                         info['ci_wiki_name'])
         ev3_names = set(opt.name for opt in options.ev3_opts)
         self.assertTrue(ev3_names.issubset(info['options']),
                         ev3_names - set(info['options']))
