@@ -40,7 +40,7 @@ class HostAgent(object):
 
     def __init__(self, backend_id, node_name, volume_group, vg, drbdadm,
                  resource_files, secret, execute, root_helper=None,
-                 lvm_type='default', frozen=None):
+                 lvm_type='default', frozen=None, exports=None):
         self.backend_id = backend_id
         self.node_name = node_name
         self.volume_group = volume_group
@@ -52,12 +52,22 @@ class HostAgent(object):
         self._root_helper = root_helper
         self.lvm_type = lvm_type
         self._frozen = frozen or (lambda: False)
+        self.exports = exports
         self._version = None
         self._headers = None
         self._files_lock = threading.RLock()
 
     def __repr__(self):
         return 'HostAgent(%s)' % self.backend_id
+
+    def _refuse_if_frozen(self, action):
+        if self._frozen():
+            raise exception.HostFrozen(host=self.backend_id, action=action)
+
+    @property
+    def frozen(self):
+        """True while this host refuses lifecycle changes."""
+        return bool(self._frozen())
 
     def _lock(self, name):
         return lockutils.lock('ev3-%s-%s' % (self.backend_id, name))
@@ -157,6 +167,7 @@ class HostAgent(object):
     def ensure_replica(self, name, spec):
         """Create what is missing of resource ``name`` here and bring it up."""
         names.validate_resource_name(name)
+        self._refuse_if_frozen('creating a replica of %s' % name)
         resource = drbd.Resource.from_spec(
             name, spec, names.drbd_secret(self._secret, name))
         node = resource.node(self.backend_id)
@@ -253,6 +264,7 @@ class HostAgent(object):
     def remove_replica(self, name):
         """Take resource ``name`` down and remove its file and LV."""
         names.validate_resource_name(name)
+        self._refuse_if_frozen('removing the replica of %s' % name)
         with self._lock(name):
             if self.has_resource(name):
                 self.drbdadm.down(name)
@@ -264,6 +276,7 @@ class HostAgent(object):
 
     def grow_replica(self, name, size_bytes):
         """Grow the LV of ``name`` for a usable size and record it."""
+        self._refuse_if_frozen('growing the replica of %s' % name)
         resource = self.resource(name)
         if size_bytes < resource.size_bytes:
             raise exception.InvalidName(
@@ -339,3 +352,105 @@ class HostAgent(object):
                       'bs=1M', 'count=%d' % (size_bytes // MiB),
                       'oflag=direct', run_as_root=True,
                       root_helper=self._root_helper)
+
+    def bring_up_all(self):
+        """Start every configured resource that is not up, as Secondary.
+
+        After a reboot nothing is up; bringing the replicas up lets them
+        reconnect and resynchronise from whichever host is Primary.  Never
+        promotes.  Returns {name: error} of those that would not start.
+        """
+        errors = {}
+        for name, state in sorted(self.status().items()):
+            if state['role'] != 'Unknown':
+                continue
+            try:
+                self.drbdadm.up(name)
+                LOG.info('Brought up the replica of volume %s on %s as '
+                         'Secondary', name, self.backend_id)
+            except exception.Ev3Error as err:
+                errors[name] = str(err)
+                LOG.error('Replica of volume %s on %s did not come up: %s',
+                          name, self.backend_id, err)
+        return errors
+
+    # -- failover verbs (batched: one call per host and action) -------------
+
+    def failover_view(self, names=None):
+        """{name: role, disk, exported, links by peer backend_id}."""
+        specs = self._specs()
+        exported = self.exports.exported_names() if self.exports else set()
+        view = {}
+        for name, state in self.status(names).items():
+            others = [n for n in specs[name].get('nodes', [])
+                      if n.get('backend_id') != self.backend_id]
+            by_node = {n['node_name']: n['backend_id'] for n in others}
+            links = {}
+            for peer in state.get('peers', []):
+                backend_id = by_node.get(peer.get('node_name'))
+                if backend_id is None and len(others) == 1:
+                    # /proc/drbd (DRBD 8.4) does not name its single peer.
+                    backend_id = others[0]['backend_id']
+                if backend_id is not None:
+                    links[backend_id] = {'connection': peer['connection'],
+                                         'role': peer['role'],
+                                         'disk': peer['disk']}
+            view[name] = {'role': state['role'], 'disk': state['disk'],
+                          'exported': name in exported, 'links': links}
+        return view
+
+    def _role_change(self, resource_names, wanted, change):
+        resource_names = sorted(set(resource_names))
+        for name in resource_names:
+            names.validate_resource_name(name)
+            self.resource(name)
+        error = None
+        if resource_names:
+            try:
+                change(resource_names)
+            except exception.DrbdCommandError as err:
+                error = str(err)
+        after = self.status(resource_names)
+        results = {}
+        for name in resource_names:
+            role = (after.get(name) or {}).get('role', 'Unknown')
+            ok = role == wanted
+            results[name] = {'ok': ok, 'role': role,
+                             'error': None if ok else (error or 'role is %s'
+                                                       % role)}
+            if ok:
+                LOG.info('Volume %s is %s on %s', name, wanted,
+                         self.backend_id)
+            else:
+                LOG.error('Volume %s could not be made %s on %s: %s', name,
+                          wanted, self.backend_id, results[name]['error'])
+        return results
+
+    def demote_many(self, names):
+        """Make resources Secondary here in one DRBD call; per-name result."""
+        return self._role_change(names, 'Secondary',
+                                 self.drbdadm.secondary_many)
+
+    def promote_many(self, names, force=False):
+        """Make resources Primary here in one DRBD call; per-name result."""
+        return self._role_change(
+            names, 'Primary',
+            lambda batch: self.drbdadm.primary_many(batch, force=force))
+
+    def unexport_many(self, names):
+        """Remove the iSCSI export of resources here; per-name result."""
+        results = {}
+        exported = self.exports.exported_names() if self.exports else set()
+        for name in sorted(set(names)):
+            names_ok = True
+            try:
+                if name in exported:
+                    self.exports.remove(name)
+                    LOG.info('Removed the export of volume %s on %s', name,
+                             self.backend_id)
+            except Exception as err:
+                names_ok = False
+                results[name] = {'ok': False, 'error': str(err)}
+            if names_ok:
+                results[name] = {'ok': True, 'error': None}
+        return results

@@ -172,6 +172,24 @@ class DrbdAdm(object):
         """Demote ``name``."""
         self._adm(name, 'secondary', name)
 
+    def primary_many(self, resource_names, force=False):
+        """Promote several resources in one drbdadm call.
+
+        drbdadm takes several resources ("{command} {context...}"); when
+        one fails the call fails, and the caller reads the roles back to
+        learn which changed.
+        """
+        for name in resource_names:
+            names.validate_resource_name(name)
+        args = ['primary'] + (['--force'] if force else [])
+        self._run('drbdadm', *(args + sorted(resource_names)))
+
+    def secondary_many(self, resource_names):
+        """Demote several resources in one drbdadm call (see primary_many)."""
+        for name in resource_names:
+            names.validate_resource_name(name)
+        self._run('drbdadm', 'secondary', *sorted(resource_names))
+
     def connect(self, name):
         self._adm(name, 'connect', name)
 

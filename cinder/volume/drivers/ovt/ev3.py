@@ -46,11 +46,14 @@ from cinder.volume.drivers import lvm
 from cinder.volume.drivers.ovt import agent as ev3_agent
 from cinder.volume.drivers.ovt import drbdadm
 from cinder.volume.drivers.ovt import exception
+from cinder.volume.drivers.ovt import failover
+from cinder.volume.drivers.ovt import lio
 from cinder.volume.drivers.ovt import names
 from cinder.volume.drivers.ovt import options
 from cinder.volume.drivers.ovt import peer_api
 from cinder.volume.drivers.ovt import replication
 from cinder.volume.drivers.ovt import resfiles
+from cinder.volume.drivers.ovt import roles
 from cinder.volume.drivers.ovt import state
 from cinder.volume import volume_types
 from cinder.volume import volume_utils
@@ -79,7 +82,12 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
         self.settings = None
         self.agent = None
         self.replicator = None
+        self.roles = None
         self.server = None
+        self._state = None
+        self._frozen = False
+        self._failover_lock = threading.Lock()
+        self._start_errors = {}
 
     @property
     def target_mapping(self):
@@ -117,6 +125,12 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
             self._root_helper = utils.get_root_helper()
         if self.vg is None:
             self.vg = self._build_vg()
+        self._state = state.HostState(self._state_file())
+        self._frozen = self._state.frozen()
+        exports = None
+        if isinstance(self.target_driver, lio.Ev3LioAdm):
+            exports = lio.LioExports(self.target_driver,
+                                     self.configuration.target_prefix)
         self.agent = ev3_agent.HostAgent(
             backend_id=self.settings.backend_id,
             node_name=self._node_name or socket.gethostname(),
@@ -128,7 +142,8 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
                             resfiles.PrivsepResourceFiles()),
             secret=self.settings.secret, execute=self._execute,
             root_helper=self._root_helper,
-            lvm_type=self.configuration.lvm_type)
+            lvm_type=self.configuration.lvm_type,
+            frozen=lambda: self._frozen, exports=exports)
         version = self.agent.version
         if version.kernel is None:
             LOG.warning('The DRBD kernel module is not loaded on %s; '
@@ -146,8 +161,9 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
             timeout=(3.05, self.settings.api_timeout))
             for p in self.settings.peers}
         self.replicator = replication.Replicator(
-            self.settings, self.agent, peers,
-            state.HostState(self._state_file()))
+            self.settings, self.agent, peers, self._state)
+        self.roles = roles.RoleManager(self.agent, peers)
+        self._reconcile()
         self.server = peer_api.PeerServer(
             self.settings.backend_ip, self.settings.backend_port,
             self.settings.secret, handler=self.agent,
@@ -175,6 +191,26 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
                 LOG.info('Peer %s answers %s (node %s, DRBD %s)', backend_id,
                          self.settings.backend_id, facts['node_name'],
                          facts['drbd_version'])
+
+    def _reconcile(self):
+        """Compare Cinder's view with DRBD's at start-up; never promote."""
+        self._start_errors = self.agent.bring_up_all()
+        primaries = sorted(n for n, s in self.agent.status().items()
+                           if s['role'] == 'Primary')
+        if self._is_primary_role():
+            LOG.info('Backend %s starts as the primary; %d volumes are '
+                     'Primary here', self.settings.backend_id,
+                     len(primaries))
+        elif primaries:
+            LOG.error('Backend %s starts as the standby of %s but volumes '
+                      '%s are Primary here; run "cinder failover-host %s '
+                      '--backend_id %s" again to demote them',
+                      self.settings.backend_id, self._active_backend_id,
+                      ', '.join(primaries), self.host,
+                      self._active_backend_id)
+        if self._frozen:
+            LOG.warning('Backend %s starts frozen (cinder thaw-host %s '
+                        'lifts it)', self.settings.backend_id, self.host)
 
     def _state_file(self):
         if self._state_path:
@@ -237,6 +273,11 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
                           'count=%d' % size_mib, 'oflag=direct',
                           run_as_root=True, root_helper=self._root_helper)
 
+    def _refuse_if_frozen(self, action):
+        if self._frozen:
+            raise exception.HostFrozen(host=self.settings.backend_id,
+                                       action=action)
+
     # -- which volumes are replicated
 
     def _type_wants_replication(self, volume):
@@ -270,6 +311,7 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
                 reason='volume %s has a replicated volume type but backend '
                        '%s has no replication_device' % (volume.id, self.host))
         name = names.resource_name(volume)
+        self._refuse_if_frozen('creating volume %s' % volume.id)
         self.replicator.create(name, volume.size * units.Gi,
                                thin=self.configuration.lvm_type == 'thin')
         return {'replication_status': 'enabled'}
@@ -281,6 +323,7 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
                                  self._type_wants_replication(volume)):
             return super(ReplicatedVolumeDriver, self).delete_volume(volume)
         name = name or names.resource_name(volume)
+        self._refuse_if_frozen('deleting volume %s' % volume.id)
         if self.vg.get_volume(name) and self.vg.lv_has_snapshot(name):
             raise cinder_exception.VolumeIsBusy(volume_name=name)
         clear = 0
@@ -299,6 +342,7 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
         if name is None:
             return super(ReplicatedVolumeDriver, self).extend_volume(
                 volume, new_size)
+        self._refuse_if_frozen('extending volume %s' % volume.id)
         self.replicator.extend(name, new_size * units.Gi)
         try:
             self.target_driver.extend_target(volume)
@@ -394,3 +438,135 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
         for backend_id in unreachable:
             LOG.warning('Peer %s of %s is unreachable: %s', backend_id,
                         self.settings.backend_id, facts[backend_id])
+
+    # -- replication: freeze, thaw, failover
+
+    def freeze_backend(self, context):
+        """Refuse lifecycle changes here and from peers; data stays served."""
+        if not self.replicated_backend:
+            return True
+        self._state.set_frozen(True)
+        self._frozen = True
+        LOG.warning('Backend %s is frozen: creating, deleting and extending '
+                    'volumes is refused here and for peers until '
+                    '"cinder thaw-host %s"', self.settings.backend_id,
+                    self.host)
+        return True
+
+    def thaw_backend(self, context):
+        """Allow lifecycle changes again."""
+        if not self.replicated_backend:
+            return True
+        if not self._frozen:
+            LOG.info('Backend %s was not frozen; nothing to thaw',
+                     self.settings.backend_id)
+        self._state.set_frozen(False)
+        self._frozen = False
+        LOG.info('Backend %s is thawed', self.settings.backend_id)
+        return True
+
+    def _is_primary_role(self):
+        return self._active_backend_id in (None, '', 'default')
+
+    def failover_host(self, context, volumes, secondary_id=None, groups=None):
+        """Hand this host's role to a peer, or (``default``) take it back.
+
+        ``cinder failover-host <this> --backend_id <peer>`` makes this host
+        the standby of that peer; ``--backend_id default`` makes this host
+        the primary of every resource it holds (Cinder passes no volumes
+        when they still belong to a dead host, so the resources held here
+        are what counts).
+        """
+        if not self.replicated_backend:
+            raise cinder_exception.InvalidReplicationTarget(
+                reason='backend %s has no replication_device' % self.host)
+        if not self._failover_lock.acquire(False):
+            raise cinder_exception.InvalidReplicationTarget(
+                reason='another failover of %s is running'
+                       % self.settings.backend_id)
+        try:
+            request = self._failover_request(secondary_id)
+            try:
+                plan = self.roles.plan(request)
+            except failover.PlanRefused as err:
+                raise cinder_exception.InvalidReplicationTarget(
+                    reason=str(err))
+            self._check_plan(request, plan)
+            outcome = self.roles.apply(plan, request)
+        finally:
+            self._failover_lock.release()
+        problems = outcome.problems
+        if request.kind == failover.TO_STANDBY and problems:
+            raise exception.Ev3Error(
+                reason='failover of %s to %s failed part-way for: %s; '
+                       'run the same command again once fixed'
+                       % (self.settings.backend_id, request.target,
+                          _listing(problems)))
+        if problems:
+            LOG.error('Backend %s is the primary again, but these volumes '
+                      'were not promoted: %s', self.settings.backend_id,
+                      _listing(problems))
+        updates = []
+        for volume in volumes:
+            name = volume['name']
+            if name in problems:
+                updates.append({'volume_id': volume['id'],
+                                'updates': {'replication_status': 'error'}})
+        if request.kind == failover.TO_STANDBY:
+            self._active_backend_id = request.target
+            LOG.warning('Backend %s is now the standby of %s',
+                        self.settings.backend_id, request.target)
+            return request.target, updates, []
+        self._active_backend_id = None
+        LOG.warning('Backend %s is now the primary of %d volumes',
+                    self.settings.backend_id,
+                    sum(1 for o in outcome.plan.outcome.values()
+                        if o == self.settings.backend_id))
+        return 'default', updates, []
+
+    def _check_plan(self, request, plan):
+        """Refuse, changing nothing, a plan that cannot do its job."""
+        refused = dict(plan.refused)
+        if not refused:
+            return
+        if request.kind == failover.TO_STANDBY:
+            raise cinder_exception.InvalidReplicationTarget(
+                reason='%s cannot hand its volumes to %s: %s'
+                       % (request.local, request.target, _listing(refused)))
+        promoted = [n for n, host in plan.outcome.items()
+                    if host == request.local and n not in refused]
+        if not promoted:
+            raise cinder_exception.InvalidReplicationTarget(
+                reason='%s cannot become the primary of any volume: %s'
+                       % (request.local, _listing(refused)))
+
+    def _failover_request(self, secondary_id):
+        backend_id = self.settings.backend_id
+        force = self.configuration.safe_get('ev3_force_failover') or False
+        if secondary_id in ('default', ''):
+            if self._is_primary_role():
+                raise cinder_exception.InvalidReplicationTarget(
+                    reason='%s is already the primary; failover-host '
+                           '--backend_id default is for a standby'
+                           % backend_id)
+            return failover.Request(kind=failover.TO_PRIMARY,
+                                    local=backend_id, force=force)
+        if secondary_id is None:
+            if len(self.settings.peers) != 1:
+                raise cinder_exception.InvalidReplicationTarget(
+                    reason='name the peer with --backend_id (one of %s)'
+                           % ', '.join(p.backend_id
+                                       for p in self.settings.peers))
+            secondary_id = self.settings.peers[0].backend_id
+        if self.settings.peer(secondary_id) is None:
+            raise cinder_exception.InvalidReplicationTarget(
+                reason='%s is not a replication_device of %s (peers: %s)'
+                       % (secondary_id, backend_id,
+                          ', '.join(p.backend_id
+                                    for p in self.settings.peers)))
+        return failover.Request(kind=failover.TO_STANDBY, local=backend_id,
+                                target=secondary_id, force=force)
+
+
+def _listing(problems):
+    return '; '.join('%s: %s' % item for item in sorted(problems.items()))

@@ -25,6 +25,7 @@ from oslo_concurrency import processutils
 from oslo_log import log as logging
 
 from cinder import utils
+from cinder.volume.drivers.ovt import names
 from cinder.volume.targets import lio
 
 LOG = logging.getLogger(__name__)
@@ -55,3 +56,32 @@ class Ev3LioAdm(lio.LioAdm):
         except (OSError, processutils.ProcessExecutionError):
             LOG.error('cinder-rtstool is not installed correctly')
             raise
+
+
+class LioExports(object):
+    """The exports of ev3 resources on this host, for failover.
+
+    Lists the iSCSI targets whose IQN is ``target_prefix`` + a resource
+    name, and removes one through the target helper (which also persists
+    the LIO configuration).
+    """
+
+    def __init__(self, target_helper, target_prefix):
+        self._target = target_helper
+        self._prefix = target_prefix
+
+    def exported_names(self):
+        """Resource names that have an iSCSI target here."""
+        found = set()
+        for line in (self._target._get_targets() or '').splitlines():
+            iqn = line.strip()
+            if iqn.startswith(self._prefix):
+                name = iqn[len(self._prefix):]
+                if names.is_resource_name(name):
+                    found.add(name)
+        return found
+
+    def remove(self, name):
+        """Remove the iSCSI target of resource ``name``."""
+        names.validate_resource_name(name)
+        self._target.remove_iscsi_target(0, 0, name, name)

@@ -76,6 +76,12 @@ ev3_opts = [
                help='How long, in seconds, a new replicated volume may '
                     'take until its replicas are connected before the '
                     'create is rolled back.'),
+    cfg.BoolOpt('ev3_force_failover', default=False,
+                help='Let `cinder failover-host --backend_id default` '
+                     'promote replicas whose disk is not UpToDate (or '
+                     'Consistent under async/semi-sync), accepting the loss '
+                     'of the writes they miss. Set it only for that one '
+                     'command, restart cinder-volume, and unset it again.'),
     cfg.IntOpt('ev3_api_timeout', default=120, min=1,
                help='Timeout, in seconds, of one peer API request.'),
 ]

@@ -97,6 +97,10 @@ ROUTES = (
     Route('promote', 'POST', '/v1/replicas/{name}/promote', True),
     Route('demote', 'POST', '/v1/replicas/{name}/demote', True),
     Route('status', 'POST', '/v1/status', True),
+    Route('failover_view', 'POST', '/v1/failover/view', True),
+    Route('demote_many', 'POST', '/v1/roles/demote', True),
+    Route('promote_many', 'POST', '/v1/roles/promote', True),
+    Route('unexport_many', 'POST', '/v1/exports/remove', True),
 )
 ROUTES_BY_VERB = {r.verb: r for r in ROUTES}
 
@@ -226,10 +230,19 @@ class Dispatcher(object):
                 validate.fields('request', obj, optional=('force',))
                 force = validate.boolean('force', obj.get('force', False))
                 return args, {'force': force}
-            if route.verb == 'status':
+            if route.verb in ('status', 'failover_view'):
                 validate.fields('request', obj, optional=('names',))
                 return args, {'names': validate.resource_names(
                     obj.get('names'))}
+            if route.verb in ('demote_many', 'unexport_many'):
+                validate.fields('request', obj, required=('names',))
+                return (validate.resource_names(obj['names']),), {}
+            if route.verb == 'promote_many':
+                validate.fields('request', obj, required=('names',),
+                                optional=('force',))
+                force = validate.boolean('force', obj.get('force', False))
+                return ((validate.resource_names(obj['names']),),
+                        {'force': force})
             validate.fields('request', obj)
             return args, {}
         except exception.InvalidName as exc:
@@ -500,6 +513,25 @@ class PeerClient(object):
         if names is not None:
             names = list(names)
         return self._call('status', None, {'names': names})
+
+    def failover_view(self, names=None):
+        """Return the peer's {name: role, disk, exported, links}."""
+        if names is not None:
+            names = list(names)
+        return self._call('failover_view', None, {'names': names})
+
+    def demote_many(self, names):
+        """Demote resources on the peer in one call; per-name results."""
+        return self._call('demote_many', None, {'names': sorted(names)})
+
+    def promote_many(self, names, force=False):
+        """Promote resources on the peer in one call; per-name results."""
+        return self._call('promote_many', None,
+                          {'names': sorted(names), 'force': force})
+
+    def unexport_many(self, names):
+        """Remove the peer's exports of resources; per-name results."""
+        return self._call('unexport_many', None, {'names': sorted(names)})
 
     def close(self):
         """Close the HTTP session's connections."""

@@ -223,7 +223,7 @@ class Replicator(object):
     def _remove_on_peer(self, peer, name):
         try:
             peer.remove_replica(name)
-        except exception.PeerError as err:
+        except (exception.PeerError, exception.HostFrozen) as err:
             LOG.warning('Replica of volume %s on %s not removed (%s); '
                         'removal will be retried when %s answers', name,
                         peer.backend_id, err, peer.backend_id)
@@ -241,7 +241,7 @@ class Replicator(object):
             for name in items:
                 try:
                     host.remove_replica(name)
-                except exception.PeerError:
+                except (exception.PeerError, exception.HostFrozen):
                     break
                 except Exception as err:
                     LOG.warning('Retried removal of volume %s on %s failed: '

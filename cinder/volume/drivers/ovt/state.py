@@ -97,3 +97,15 @@ class HostState(object):
             if name in items:
                 items.remove(name)
         self.update(change)
+
+    # -- frozen --------------------------------------------------------------
+
+    def frozen(self):
+        """True while the operator has frozen this backend."""
+        return bool(self.load().get('frozen', False))
+
+    def set_frozen(self, frozen):
+        """Persist the frozen flag (survives restarts)."""
+        def change(data):
+            data['frozen'] = bool(frozen)
+        self.update(change)

@@ -99,11 +99,12 @@ class Node(object):
             self.lab.overrides.append((key, self.group))
         return conf
 
-    def start(self, peers, secret=SECRET, **extra):
+    def start(self, peers, secret=SECRET, active_backend_id=None, **extra):
         """Build and set up the driver as cinder-volume would."""
         conf = self.configure(peers, secret, extra)
         self.driver = ev3.ReplicatedVolumeDriver(
             configuration=conf, host=self.backend_id,
+            active_backend_id=active_backend_id,
             execute=self.sim.execute, root_helper=self.sim.root_helper,
             resource_files=self.sim.resource_files, node_name=self.name,
             state_path=os.path.join(self.lab.state_dir,
@@ -116,6 +117,23 @@ class Node(object):
         """Stop the driver's peer API (the cinder-volume process ends)."""
         if self.driver is not None:
             self.driver.stop_peer_api()
+
+    def crash(self):
+        """The whole host dies: its service and its kernel state."""
+        self.stop()
+        self.lab.cluster.crash(self.name)
+
+    def restart(self, active_backend_id=None, **extra):
+        """Boot the host again and start its cinder-volume."""
+        self.lab.cluster.boot(self.name)
+        peers = [p for p in self.lab.nodes if p is not self]
+        return self.start(peers, active_backend_id=active_backend_id,
+                          **extra)
+
+    def roles(self):
+        """{resource: role} as this host's DRBD reports it."""
+        return {name: res['role']
+                for name, res in self.holdings()['drbd'].items()}
 
     # -- what the host holds
 

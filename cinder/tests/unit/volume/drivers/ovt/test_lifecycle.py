@@ -45,12 +45,12 @@ class LabTestCase(test.TestCase):
     lvm_type = 'default'
 
     def start_lab(self, hosts=None, drbd_version=None, lvm_type=None,
-                  secrets=None, **extra):
+                  secrets=None, vg_size_gib=100, **extra):
         state = self.useFixture(fixtures.TempDir()).path
         self.lab = harness.Lab(hosts=hosts or self.hosts,
                                drbd_version=drbd_version or self.drbd_version,
                                lvm_type=lvm_type or self.lvm_type,
-                               state_dir=state)
+                               vg_size_gib=vg_size_gib, state_dir=state)
         self.useFixture(harness.sim.BrickRouting(self.lab.cluster))
         self.addCleanup(self.lab.stop)
         self.lab.start(secrets=secrets, **extra)
@@ -369,3 +369,30 @@ class ExportExtendTestCase(LabTestCase):
             '-L', '60g', run_as_root=True)
         pool = self.primary.get_volume_stats(refresh=True)['pools'][0]
         self.assertLess(pool['free_capacity_gb'], before - 50)
+
+
+class ScaleTestCase(LabTestCase):
+
+    def test_hundreds_of_volumes_per_host(self):
+        self.start_lab(lvm_type='thin', vg_size_gib=4000)
+        volumes = [self.lab.volume() for _ in range(200)]
+        for volume in volumes:
+            self.primary.create_volume(volume)
+        for node in self.lab.nodes:
+            drbd = node.holdings()['drbd']
+            self.assertEqual(sorted(v.name for v in volumes), sorted(drbd))
+            self.assertEqual(200, len({r['minor'] for r in drbd.values()}))
+            self.assertEqual({'UpToDate'},
+                             {r['disk'] for r in drbd.values()})
+        ports = {self.primary.agent.resource(v.name).nodes[0].port
+                 for v in volumes}
+        self.assertEqual(200, len(ports))
+        self.assertGreaterEqual(min(ports), 7001)
+        # Removing one frees its minor and port for the next volume.
+        freed = self.primary.agent.resource(volumes[0].name).nodes[0]
+        self.primary.delete_volume(volumes[0])
+        again = self.lab.volume()
+        self.primary.create_volume(again)
+        reused = self.primary.agent.resource(again.name).nodes[0]
+        self.assertEqual((freed.minor, freed.port),
+                         (reused.minor, reused.port))

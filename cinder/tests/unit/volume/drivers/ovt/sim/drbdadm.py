@@ -88,12 +88,14 @@ def main(ctx, args):
     for key in options:
         if key not in _OPTIONS[command]:
             _usage("drbdsetup %s: unrecognized option '%s'" % (command, key))
-    if len(targets) != 1:
+    if not targets or (len(targets) > 1 and command not in _MULTI):
         _usage('drbdadm %s: exactly one resource expected' % command)
     if not ctx.as_root:
         raise state.SimError(E_USAGE, 'drbdadm %s: You need to be root to '
                                       'do this (Operation not permitted)\n'
                              % command)
+    if len(targets) > 1:
+        return _run_each(ctx, command, targets, options)
     target = targets[0].split('/')[0]
     if target == 'all' and command in ('up', 'down', 'adjust'):
         confs = configs(ctx)
@@ -106,6 +108,28 @@ def main(ctx, args):
             out.append(run(ctx, command, name, options))
         return ''.join(o for o, _e in out), ''.join(e for _o, e in out)
     return run(ctx, command, target, options)
+
+
+# Commands that take several resources in one call, as drbdadm's
+# "{command} {context...}" synopsis allows; role changes are what ev3 batches.
+_MULTI = ('primary', 'secondary')
+
+
+def _run_each(ctx, command, targets, options):
+    """Run ``command`` on each resource; fail at the end if any failed."""
+    outs, errs, first = [], [], None
+    for target in targets:
+        try:
+            out, err = run(ctx, command, target.split('/')[0], options)
+        except state.SimError as exc:
+            first = first or exc
+            errs.append(exc.stderr)
+            continue
+        outs.append(out)
+        errs.append(err)
+    if first is not None:
+        raise state.SimError(first.exit_code, ''.join(errs))
+    return ''.join(outs), ''.join(errs)
 
 
 def run(ctx, command, name, options):

@@ -1,0 +1,202 @@
+# Copyright 2026 ev3 developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The operator runbook on simulated hosts, step by step, with faults.
+
+SPEC.md "The operator runbook": hci-0002 becomes the standby of hci-0001;
+a replicated volume is created; hci-0001 dies; hci-0002 takes over, is
+frozen, the volumes move to it (update_host), it serves the data; hci-0001
+returns as Secondary and resynchronises; roles are swapped back.  Each
+test asserts every host's DRBD roles and exports and what Cinder is told.
+"""
+
+from cinder import exception as cinder_exception
+from cinder.tests.unit.volume.drivers.ovt import test_lifecycle
+from cinder.volume.drivers.ovt import exception
+
+CONNECTOR = test_lifecycle.CONNECTOR
+PATTERN = b'acknowledged write 0001\n' * 64
+
+
+class RunbookTestCase(test_lifecycle.LabTestCase):
+
+    def _set_policy(self):
+        """Runbook 1: failover-host hci-0002 --backend_id hci-0001."""
+        standby = self.lab.node(1).driver
+        active, updates, groups = standby.failover_host(
+            self.lab.ctx, [], secondary_id='hci-0001@RBS')
+        self.assertEqual(('hci-0001@RBS', [], []), (active, updates, groups))
+        return standby
+
+    def _create_with_data(self):
+        """Runbook 2: a replicated volume holding acknowledged writes."""
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        volume.update(self.primary.create_export(self.lab.ctx, volume,
+                                                 CONNECTOR))
+        self.primary.initialize_connection(volume, CONNECTOR)
+        self.lab.node(0).sim.write(self.primary.local_path(volume), 0,
+                                   PATTERN)
+        return volume
+
+    def test_whole_runbook_and_back(self):
+        self.start_lab()
+        standby = self._set_policy()
+        volume = self._create_with_data()
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(0).roles())
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(1).roles())
+
+        # 3. Disaster: hci-0001 dies; hci-0002 takes over.
+        self.lab.node(0).crash()
+        active, updates, groups = standby.failover_host(
+            self.lab.ctx, [], secondary_id='default')
+        self.assertEqual(('default', [], []), (active, updates, groups))
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(1).roles())
+        standby.freeze_backend(self.lab.ctx)
+        self.assertRaises(exception.HostFrozen, standby.create_volume,
+                          self.lab.volume())
+        # cinder-manage volume update_host moves the volume; attach there.
+        volume.host = 'hci-0002@RBS#ev3'
+        volume.update(standby.create_export(self.lab.ctx, volume,
+                                            CONNECTOR))
+        info = standby.initialize_connection(volume, CONNECTOR)
+        self.assertEqual('iqn.2010-10.org.openstack:%s' % volume.name,
+                         info['data']['target_iqn'])
+        device = standby.local_path(volume)
+        self.assertEqual(
+            device, self.lab.node(1).holdings()['targets']
+            [info['data']['target_iqn']]['path'])
+        self.assertEqual(PATTERN,
+                         self.lab.node(1).sim.read(device, 0, len(PATTERN)))
+        self.lab.node(1).sim.write(device, 8192, b'written after failover')
+
+        # 4. hci-0001 returns: Secondary, resyncs, never promoted.
+        old = self.lab.node(0).restart()
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(0).roles())
+        self.assertEqual({}, self.lab.node(0).holdings()['targets'])
+        self.lab.cluster.finish_syncs()
+        held = self.lab.node(0).holdings()['drbd'][volume.name]
+        self.assertEqual('UpToDate', held['disk'])
+        standby.thaw_backend(self.lab.ctx)
+        active, _updates, _groups = old.failover_host(
+            self.lab.ctx, [], secondary_id='hci-0002@RBS')
+        self.assertEqual('hci-0002@RBS', active)
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(0).roles())
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(1).roles())
+        lv = '/dev/volumes/%s' % volume.name
+        for node in self.lab.nodes:
+            self.assertEqual(b'written after failover',
+                             node.sim.read(lv, 8192, 22), node.name)
+            self.assertEqual(PATTERN, node.sim.read(lv, 0, len(PATTERN)))
+
+    def test_peer_api_down_but_drbd_connected_refuses_promotion(self):
+        """A partition of the API network only: no second Primary."""
+        self.start_lab()
+        standby = self._set_policy()
+        volume = self._create_with_data()
+        self.lab.node(0).stop()
+        err = self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                                standby.failover_host,
+                                self.lab.ctx, [], secondary_id='default')
+        self.assertIn(volume.name, str(err))
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(0).roles())
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(1).roles())
+
+    def test_disaster_refuses_inconsistent_replica(self):
+        self.start_lab()
+        standby = self._set_policy()
+        synced = self._create_with_data()
+        fresh = self.lab.volume(size=1)
+        self.primary.create_volume(fresh)   # thick: still syncing
+        self.lab.node(0).crash()
+        standby.failover_host(self.lab.ctx, [], secondary_id='default')
+        roles = self.lab.node(1).roles()
+        self.assertEqual('Primary', roles[synced.name])
+        self.assertEqual('Secondary', roles[fresh.name])
+
+    def test_wrong_backend_id_changes_nothing(self):
+        self.start_lab()
+        standby = self._set_policy()
+        volume = self._create_with_data()
+        before = self.lab.holdings()
+        self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                          standby.failover_host, self.lab.ctx, [],
+                          secondary_id='hci-0009@RBS')
+        self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                          self.primary.failover_host, self.lab.ctx, [],
+                          secondary_id='default')
+        self.assertEqual(before, self.lab.holdings())
+        self.assertEqual('Primary', self.lab.node(0).roles()[volume.name])
+
+    def test_standby_refused_while_volume_in_use_on_it(self):
+        """failover-host of the active host to its peer: in-use refused."""
+        self.start_lab()
+        volume = self._create_with_data()
+        err = self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                                self.primary.failover_host,
+                                self.lab.ctx, [volume],
+                                secondary_id='hci-0002@RBS')
+        self.assertIn(volume.name, str(err))
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(0).roles())
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(1).roles())
+
+    def test_planned_switchover_of_detached_volume(self):
+        self.start_lab()
+        volume = self._create_with_data()
+        self.primary.terminate_connection(volume, CONNECTOR)
+        self.primary.remove_export(self.lab.ctx, volume)
+        active, _u, _g = self.primary.failover_host(
+            self.lab.ctx, [volume], secondary_id='hci-0002@RBS')
+        self.assertEqual('hci-0002@RBS', active)
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(0).roles())
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(1).roles())
+
+    def test_frozen_state_survives_restart_and_refuses_peers(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        standby = self.lab.node(1).driver
+        standby.freeze_backend(self.lab.ctx)
+        fresh = self.lab.volume()
+        err = self.assertRaises(exception.HostFrozen,
+                                self.primary.create_volume, fresh)
+        self.assertIn('hci-0002@RBS', str(err))
+        self.assert_nothing_of(fresh)
+        self.assertRaises(exception.HostFrozen, self.primary.extend_volume,
+                          volume, 2)
+        self.assert_replicated(volume, 1)
+        # The frozen flag survives a restart of the frozen host's service.
+        self.lab.node(1).stop()
+        restarted = self.lab.node(1).start([self.lab.node(0)])
+        self.assertRaises(exception.HostFrozen, self.primary.create_volume,
+                          fresh)
+        self.assertRaises(exception.HostFrozen, restarted.extend_volume,
+                          volume, 2)
+        # Data keeps flowing while frozen.
+        device = self.primary.local_path(volume)
+        self.lab.node(0).sim.write(device, 0, b'still serving')
+        restarted.thaw_backend(self.lab.ctx)
+        restarted.thaw_backend(self.lab.ctx)
+        self.primary.create_volume(fresh)
+        self.assertIn(fresh.name, self.lab.node(1).holdings()['drbd'])
+        self.primary.extend_volume(volume, 2)
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 2)
