@@ -41,12 +41,14 @@ from oslo_utils import units
 from cinder.brick.local_dev import lvm as brick_lvm
 from cinder import exception as cinder_exception
 from cinder import interface
+from cinder import objects
 from cinder import utils
 from cinder.volume.drivers import lvm
 from cinder.volume.drivers.ovt import agent as ev3_agent
 from cinder.volume.drivers.ovt import drbdadm
 from cinder.volume.drivers.ovt import exception
 from cinder.volume.drivers.ovt import failover
+from cinder.volume.drivers.ovt import health as health_mod
 from cinder.volume.drivers.ovt import lio
 from cinder.volume.drivers.ovt import names
 from cinder.volume.drivers.ovt import options
@@ -88,6 +90,8 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
         self._frozen = False
         self._failover_lock = threading.Lock()
         self._start_errors = {}
+        self._health = {}
+        self._health_reported = False
 
     @property
     def target_mapping(self):
@@ -182,15 +186,17 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
     def _probe_peers(self):
         """Say at start-up which peers answer; never blocks the service."""
         for backend_id, facts in self.replicator.refresh().items():
+            if backend_id == self.settings.backend_id:
+                continue
             if isinstance(facts, Exception):
                 LOG.warning('Peer %s is unreachable at start-up of %s: %s. '
                             'Replicated volumes cannot be created until it '
                             'answers.', backend_id, self.settings.backend_id,
                             facts)
             else:
-                LOG.info('Peer %s answers %s (node %s, DRBD %s)', backend_id,
-                         self.settings.backend_id, facts['node_name'],
-                         facts['drbd_version'])
+                LOG.info('Peer %s of %s answers (node %s, DRBD %s)',
+                         backend_id, self.settings.backend_id,
+                         facts['node_name'], facts['drbd_version'])
 
     def _reconcile(self):
         """Compare Cinder's view with DRBD's at start-up; never promote."""
@@ -435,9 +441,54 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
             self.configuration.lvm_type)
         pool['ev3_unreachable_peers'] = unreachable
         pool['ev3_pending_removals'] = sum(len(v) for v in pending.values())
+        self._report_health(data, pool)
         for backend_id in unreachable:
             LOG.warning('Peer %s of %s is unreachable: %s', backend_id,
                         self.settings.backend_id, facts[backend_id])
+
+    # -- replication health
+
+    def _report_health(self, data, pool):
+        """Put replication health in the stats; ask Cinder to fetch it."""
+        health = {}
+        for name, status in self.agent.status().items():
+            health[name] = health_mod.replica_health(
+                status, len(self.settings.peers))
+        self._health = health
+        resyncing = {name: pct for name, (state, _why, pct)
+                     in health.items() if state == 'enabling'}
+        degraded = sorted(name for name, (state, _why, _pct)
+                          in health.items() if state == 'error')
+        pool['ev3_resyncing'] = resyncing
+        pool['ev3_degraded_volumes'] = len(degraded)
+        for name, percent in sorted(resyncing.items()):
+            LOG.info('Volume %s on %s: resynchronising, %.1f%% in sync',
+                     name, self.settings.backend_id, percent)
+        for name in degraded:
+            LOG.error('Volume %s on %s needs the operator: %s', name,
+                      self.settings.backend_id, health[name][1])
+        if resyncing or degraded or self._health_reported:
+            # Cinder asks get_replication_error_status() only when the
+            # stats say 'error'; it is how volumes learn their state.
+            data['replication_status'] = 'error'
+
+    def get_replication_error_status(self, context, groups):
+        """Per-volume replication state: enabled, enabling (resync), error."""
+        updates = []
+        health = getattr(self, '_health', {}) or {}
+        reported = {}
+        for volume in objects.VolumeList.get_all_by_host(context, self.host):
+            name = volume.name
+            if name not in health:
+                continue
+            state = health[name][0]
+            reported[name] = state
+            if volume.replication_status != state:
+                updates.append({'volume_id': volume.id,
+                                'replication_status': state})
+        self._health_reported = any(s != 'enabled'
+                                    for s in reported.values())
+        return [], updates
 
     # -- replication: freeze, thaw, failover
 

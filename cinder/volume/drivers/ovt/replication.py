@@ -278,7 +278,16 @@ class Replicator(object):
                           '%d bytes (LVs already grown on: %s; retrying the '
                           'extend continues from there)', name, err,
                           resource.size_bytes, ', '.join(grown) or 'none')
+        # DRBD grows only with every peer connected; it would quietly keep
+        # the old size otherwise.
+        self._wait_connected(name)
         self.local.resize_device(name)
+        size = self.local.device_size(name)
+        if size < new_size_bytes:
+            raise exception.Ev3Error(
+                reason='DRBD kept volume %s at %d bytes after resize (%d '
+                       'asked); its LVs are grown on %s, retry the extend'
+                       % (name, size, new_size_bytes, ', '.join(grown)))
         LOG.info('Volume %s grew to %d bytes on %s', name, new_size_bytes,
                  ', '.join(grown))
 

@@ -21,8 +21,11 @@ test asserts every host's DRBD roles and exports and what Cinder is told.
 """
 
 from cinder import exception as cinder_exception
+from cinder import objects
+from cinder.tests.unit import test
 from cinder.tests.unit.volume.drivers.ovt import test_lifecycle
 from cinder.volume.drivers.ovt import exception
+from cinder.volume.drivers.ovt import health
 
 CONNECTOR = test_lifecycle.CONNECTOR
 PATTERN = b'acknowledged write 0001\n' * 64
@@ -200,3 +203,96 @@ class RunbookTestCase(test_lifecycle.LabTestCase):
         self.primary.extend_volume(volume, 2)
         self.lab.cluster.finish_syncs()
         self.assert_replicated(volume, 2)
+
+
+class HealthTestCase(test_lifecycle.LabTestCase):
+
+    def _db_volume(self):
+        volume = objects.Volume(
+            context=self.lab.ctx, size=1, host='hci-0001@RBS#ev3',
+            volume_type_id=self.lab.replicated_type.id, status='creating',
+            replication_status='enabled', project_id='p', user_id='u')
+        volume.create()
+        volume.volume_type = self.lab.replicated_type
+        return volume
+
+    def _cinder_round(self):
+        """What the manager's periodic status report does."""
+        stats = self.primary.get_volume_stats(refresh=True)
+        if stats.get('replication_status') != 'error':
+            return stats, []
+        _groups, updates = self.primary.get_replication_error_status(
+            self.lab.ctx, [])
+        for update in updates:
+            volume = objects.Volume.get_by_id(self.lab.ctx,
+                                              update['volume_id'])
+            volume.update(update)
+            volume.save()
+        return stats, updates
+
+    def test_resync_progress_then_healthy(self):
+        self.start_lab()
+        volume = self._db_volume()
+        self.primary.create_volume(volume)
+        stats, updates = self._cinder_round()
+        pool = stats['pools'][0]
+        self.assertIn(volume.name, pool['ev3_resyncing'])
+        self.assertLess(pool['ev3_resyncing'][volume.name], 100.0)
+        self.assertEqual([{'volume_id': volume.id,
+                           'replication_status': 'enabling'}], updates)
+        self.lab.cluster.finish_syncs()
+        stats, updates = self._cinder_round()
+        self.assertEqual({}, stats['pools'][0]['ev3_resyncing'])
+        self.assertEqual([{'volume_id': volume.id,
+                           'replication_status': 'enabled'}], updates)
+        stats, updates = self._cinder_round()
+        self.assertNotEqual('error', stats.get('replication_status'))
+        self.assertEqual([], updates)
+
+    def test_lost_peer_is_an_error_with_advice(self):
+        self.start_lab()
+        volume = self._db_volume()
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        self.lab.node(1).crash()
+        stats, updates = self._cinder_round()
+        self.assertEqual(1, stats['pools'][0]['ev3_degraded_volumes'])
+        self.assertEqual([{'volume_id': volume.id,
+                           'replication_status': 'error'}], updates)
+        state, reason, _pct = self.primary._health[volume.name]
+        self.assertEqual('error', state)
+        self.assertIn('not connected', reason)
+
+
+class ReplicaHealthTestCase(test.TestCase):
+
+    def _status(self, role='Primary', disk='UpToDate', peers=None):
+        return {'name': 'volume-x', 'role': role, 'disk': disk,
+                'peers': [] if peers is None else peers}
+
+    def _peer(self, connection='Connected', replication='Established',
+              disk='UpToDate', percent=None):
+        return {'node_name': 'hci-0002', 'connection': connection,
+                'role': 'Secondary', 'disk': disk,
+                'replication': replication, 'sync_percent': percent}
+
+    def test_states(self):
+        cases = [
+            (self._status(peers=[self._peer()]), 'enabled'),
+            (self._status(peers=[self._peer(
+                replication='SyncSource', disk='Inconsistent',
+                percent=42.0)]), 'enabling'),
+            (self._status(role='Unknown', disk='Diskless'), 'error'),
+            (self._status(disk='Outdated', peers=[self._peer()]), 'error'),
+            (self._status(peers=[self._peer(
+                connection='StandAlone', replication='Off')]), 'error'),
+            (self._status(peers=[]), 'error'),
+            (self._status(peers=[self._peer(disk='Outdated')]), 'error'),
+        ]
+        for status, expected in cases:
+            self.assertEqual(expected,
+                             health.replica_health(status, 1)[0], status)
+        _state, reason, _pct = health.replica_health(
+            self._status(peers=[self._peer(connection='StandAlone')]), 1)
+        self.assertIn('discard-my-data', reason)
+        self.assertEqual(42.0, health.replica_health(cases[1][0], 1)[2])
