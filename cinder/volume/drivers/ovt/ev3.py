@@ -41,14 +41,12 @@ from oslo_utils import units
 from cinder.brick.local_dev import lvm as brick_lvm
 from cinder import exception as cinder_exception
 from cinder import interface
-from cinder import objects
 from cinder import utils
 from cinder.volume.drivers import lvm
 from cinder.volume.drivers.ovt import agent as ev3_agent
 from cinder.volume.drivers.ovt import drbdadm
 from cinder.volume.drivers.ovt import exception
-from cinder.volume.drivers.ovt import failover
-from cinder.volume.drivers.ovt import health as health_mod
+from cinder.volume.drivers.ovt import ha
 from cinder.volume.drivers.ovt import lio
 from cinder.volume.drivers.ovt import names
 from cinder.volume.drivers.ovt import options
@@ -57,7 +55,6 @@ from cinder.volume.drivers.ovt import replication
 from cinder.volume.drivers.ovt import resfiles
 from cinder.volume.drivers.ovt import roles
 from cinder.volume.drivers.ovt import state
-from cinder.volume import volume_types
 from cinder.volume import volume_utils
 
 LOG = logging.getLogger(__name__)
@@ -66,7 +63,7 @@ LIO_HELPER = 'cinder.volume.drivers.ovt.lio.Ev3LioAdm'
 
 
 @interface.volumedriver
-class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
+class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
     """Cinder volumes as DRBD resources mirrored to peer hosts."""
 
     VERSION = '0.1.0'
@@ -292,10 +289,16 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
             try:
                 vtype = volume.volume_type
                 specs = vtype.extra_specs if vtype else {}
-            except (AttributeError, cinder_exception.VolumeTypeNotFound):
-                specs = volume_types.get_volume_type_extra_specs(
-                    volume['volume_type_id'])
+            except cinder_exception.NotFound:
+                LOG.warning('Volume type %s of volume %s not found; treating '
+                            'it as not replicated', volume['volume_type_id'],
+                            volume['id'])
         return volume_utils.is_replicated_spec(specs)
+
+    def _new_replicated(self, volume):
+        """True when a new volume must be replicated on this backend."""
+        return self.replicated_backend and self._type_wants_replication(
+            volume)
 
     def _replicated_name(self, volume):
         """The resource name when this volume is replicated here, else None."""
@@ -363,6 +366,68 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
         if name is not None:
             return self.agent.device_path(name)
         return super(ReplicatedVolumeDriver, self).local_path(volume, vg=vg)
+
+    # -- not yet replicated: refuse rather than act on one replica
+
+    def _refuse_replicated(self, volume, action):
+        if self._replicated_name(volume) is not None:
+            raise exception.Ev3Error(
+                reason='%s of replicated volume %s is not supported yet: it '
+                       'would change one replica only' % (action, volume.id))
+
+    def create_snapshot(self, snapshot):
+        """Snapshots of plain LVM volumes; replicated ones are refused."""
+        self._refuse_replicated(snapshot.volume, 'a snapshot')
+        return super(ReplicatedVolumeDriver, self).create_snapshot(snapshot)
+
+    def create_cloned_volume(self, volume, src_vref):
+        """Clones of plain LVM volumes into plain LVM volumes only."""
+        self._refuse_replicated(src_vref, 'cloning')
+        if self._new_replicated(volume):
+            raise exception.Ev3Error(
+                reason='a replicated clone (volume %s) is not supported yet'
+                       % volume.id)
+        return super(ReplicatedVolumeDriver, self).create_cloned_volume(
+            volume, src_vref)
+
+    def create_volume_from_snapshot(self, volume, snapshot):
+        """Volumes from snapshots of plain LVM volumes, plain only."""
+        if self._new_replicated(volume):
+            raise exception.Ev3Error(
+                reason='a replicated volume from a snapshot (volume %s) is '
+                       'not supported yet' % volume.id)
+        return super(ReplicatedVolumeDriver,
+                     self).create_volume_from_snapshot(volume, snapshot)
+
+    def revert_to_snapshot(self, context, volume, snapshot):
+        """Revert plain LVM volumes only."""
+        self._refuse_replicated(volume, 'reverting')
+        return super(ReplicatedVolumeDriver, self).revert_to_snapshot(
+            context, volume, snapshot)
+
+    def retype(self, context, volume, new_type, diff, host):
+        """In place only when replication does not change."""
+        if self.replicated_backend:
+            specs = (new_type or {}).get('extra_specs') if isinstance(
+                new_type, dict) else None
+            wants = volume_utils.is_replicated_spec(specs or {})
+            has = self._replicated_name(volume) is not None
+            if wants != has:
+                LOG.warning('Retype of volume %s would turn replication %s; '
+                            'not supported in place yet', volume.id,
+                            'on' if wants else 'off')
+                return False
+        return super(ReplicatedVolumeDriver, self).retype(
+            context, volume, new_type, diff, host)
+
+    def manage_existing(self, volume, existing_ref):
+        """Adopt plain LVs only."""
+        if self._new_replicated(volume):
+            raise exception.Ev3Error(
+                reason='managing an LV as replicated volume %s is not '
+                       'supported yet' % volume.id)
+        return super(ReplicatedVolumeDriver, self).manage_existing(
+            volume, existing_ref)
 
     # -- export
 
@@ -445,179 +510,3 @@ class ReplicatedVolumeDriver(lvm.LVMVolumeDriver):
         for backend_id in unreachable:
             LOG.warning('Peer %s of %s is unreachable: %s', backend_id,
                         self.settings.backend_id, facts[backend_id])
-
-    # -- replication health
-
-    def _report_health(self, data, pool):
-        """Put replication health in the stats; ask Cinder to fetch it."""
-        health = {}
-        for name, status in self.agent.status().items():
-            health[name] = health_mod.replica_health(
-                status, len(self.settings.peers))
-        self._health = health
-        resyncing = {name: pct for name, (state, _why, pct)
-                     in health.items() if state == 'enabling'}
-        degraded = sorted(name for name, (state, _why, _pct)
-                          in health.items() if state == 'error')
-        pool['ev3_resyncing'] = resyncing
-        pool['ev3_degraded_volumes'] = len(degraded)
-        for name, percent in sorted(resyncing.items()):
-            LOG.info('Volume %s on %s: resynchronising, %.1f%% in sync',
-                     name, self.settings.backend_id, percent)
-        for name in degraded:
-            LOG.error('Volume %s on %s needs the operator: %s', name,
-                      self.settings.backend_id, health[name][1])
-        if resyncing or degraded or self._health_reported:
-            # Cinder asks get_replication_error_status() only when the
-            # stats say 'error'; it is how volumes learn their state.
-            data['replication_status'] = 'error'
-
-    def get_replication_error_status(self, context, groups):
-        """Per-volume replication state: enabled, enabling (resync), error."""
-        updates = []
-        health = getattr(self, '_health', {}) or {}
-        reported = {}
-        for volume in objects.VolumeList.get_all_by_host(context, self.host):
-            name = volume.name
-            if name not in health:
-                continue
-            state = health[name][0]
-            reported[name] = state
-            if volume.replication_status != state:
-                updates.append({'volume_id': volume.id,
-                                'replication_status': state})
-        self._health_reported = any(s != 'enabled'
-                                    for s in reported.values())
-        return [], updates
-
-    # -- replication: freeze, thaw, failover
-
-    def freeze_backend(self, context):
-        """Refuse lifecycle changes here and from peers; data stays served."""
-        if not self.replicated_backend:
-            return True
-        self._state.set_frozen(True)
-        self._frozen = True
-        LOG.warning('Backend %s is frozen: creating, deleting and extending '
-                    'volumes is refused here and for peers until '
-                    '"cinder thaw-host %s"', self.settings.backend_id,
-                    self.host)
-        return True
-
-    def thaw_backend(self, context):
-        """Allow lifecycle changes again."""
-        if not self.replicated_backend:
-            return True
-        if not self._frozen:
-            LOG.info('Backend %s was not frozen; nothing to thaw',
-                     self.settings.backend_id)
-        self._state.set_frozen(False)
-        self._frozen = False
-        LOG.info('Backend %s is thawed', self.settings.backend_id)
-        return True
-
-    def _is_primary_role(self):
-        return self._active_backend_id in (None, '', 'default')
-
-    def failover_host(self, context, volumes, secondary_id=None, groups=None):
-        """Hand this host's role to a peer, or (``default``) take it back.
-
-        ``cinder failover-host <this> --backend_id <peer>`` makes this host
-        the standby of that peer; ``--backend_id default`` makes this host
-        the primary of every resource it holds (Cinder passes no volumes
-        when they still belong to a dead host, so the resources held here
-        are what counts).
-        """
-        if not self.replicated_backend:
-            raise cinder_exception.InvalidReplicationTarget(
-                reason='backend %s has no replication_device' % self.host)
-        if not self._failover_lock.acquire(False):
-            raise cinder_exception.InvalidReplicationTarget(
-                reason='another failover of %s is running'
-                       % self.settings.backend_id)
-        try:
-            request = self._failover_request(secondary_id)
-            try:
-                plan = self.roles.plan(request)
-            except failover.PlanRefused as err:
-                raise cinder_exception.InvalidReplicationTarget(
-                    reason=str(err))
-            self._check_plan(request, plan)
-            outcome = self.roles.apply(plan, request)
-        finally:
-            self._failover_lock.release()
-        problems = outcome.problems
-        if request.kind == failover.TO_STANDBY and problems:
-            raise exception.Ev3Error(
-                reason='failover of %s to %s failed part-way for: %s; '
-                       'run the same command again once fixed'
-                       % (self.settings.backend_id, request.target,
-                          _listing(problems)))
-        if problems:
-            LOG.error('Backend %s is the primary again, but these volumes '
-                      'were not promoted: %s', self.settings.backend_id,
-                      _listing(problems))
-        updates = []
-        for volume in volumes:
-            name = volume['name']
-            if name in problems:
-                updates.append({'volume_id': volume['id'],
-                                'updates': {'replication_status': 'error'}})
-        if request.kind == failover.TO_STANDBY:
-            self._active_backend_id = request.target
-            LOG.warning('Backend %s is now the standby of %s',
-                        self.settings.backend_id, request.target)
-            return request.target, updates, []
-        self._active_backend_id = None
-        LOG.warning('Backend %s is now the primary of %d volumes',
-                    self.settings.backend_id,
-                    sum(1 for o in outcome.plan.outcome.values()
-                        if o == self.settings.backend_id))
-        return 'default', updates, []
-
-    def _check_plan(self, request, plan):
-        """Refuse, changing nothing, a plan that cannot do its job."""
-        refused = dict(plan.refused)
-        if not refused:
-            return
-        if request.kind == failover.TO_STANDBY:
-            raise cinder_exception.InvalidReplicationTarget(
-                reason='%s cannot hand its volumes to %s: %s'
-                       % (request.local, request.target, _listing(refused)))
-        promoted = [n for n, host in plan.outcome.items()
-                    if host == request.local and n not in refused]
-        if not promoted:
-            raise cinder_exception.InvalidReplicationTarget(
-                reason='%s cannot become the primary of any volume: %s'
-                       % (request.local, _listing(refused)))
-
-    def _failover_request(self, secondary_id):
-        backend_id = self.settings.backend_id
-        force = self.configuration.safe_get('ev3_force_failover') or False
-        if secondary_id in ('default', ''):
-            if self._is_primary_role():
-                raise cinder_exception.InvalidReplicationTarget(
-                    reason='%s is already the primary; failover-host '
-                           '--backend_id default is for a standby'
-                           % backend_id)
-            return failover.Request(kind=failover.TO_PRIMARY,
-                                    local=backend_id, force=force)
-        if secondary_id is None:
-            if len(self.settings.peers) != 1:
-                raise cinder_exception.InvalidReplicationTarget(
-                    reason='name the peer with --backend_id (one of %s)'
-                           % ', '.join(p.backend_id
-                                       for p in self.settings.peers))
-            secondary_id = self.settings.peers[0].backend_id
-        if self.settings.peer(secondary_id) is None:
-            raise cinder_exception.InvalidReplicationTarget(
-                reason='%s is not a replication_device of %s (peers: %s)'
-                       % (secondary_id, backend_id,
-                          ', '.join(p.backend_id
-                                    for p in self.settings.peers)))
-        return failover.Request(kind=failover.TO_STANDBY, local=backend_id,
-                                target=secondary_id, force=force)
-
-
-def _listing(problems):
-    return '; '.join('%s: %s' % item for item in sorted(problems.items()))

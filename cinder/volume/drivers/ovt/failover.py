@@ -36,7 +36,10 @@ Per resource held by ``request.local``:
   Inconsistent): refused unless force, then promote(_force) with a warning.
   Not up, Diskless or other words: refused even with force (no data; safer
   than the brief).  A protocol missing from the snapshot counts as C.
-* to_standby: refused where the target holds no replica; Primary on local:
+* to_standby: refused where the target holds no replica, and (unless
+  force) where the local replica is not UpToDate -- a standby must be able
+  to take over again, so handing roles back waits for the resync; Primary on
+  local:
   demote it, promote the target; Primary elsewhere: nothing; Primary nowhere:
   promote the target (DEVIATION from "nothing": a crash between demote and
   promote must converge on the same end state).
@@ -366,6 +369,14 @@ def _decide(snapshot, request, name):
         if snapshot.replica(request.target, name) is None:
             return _Decision(current, refused='no replica on target %s' %
                              request.target)
+        # This host becomes a standby: it must be able to take over again,
+        # i.e. hold every write (also once the target is Primary).
+        mine = snapshot.replica(request.local, name)
+        if not request.force and (mine is None or mine.disk != UPTODATE):
+            return _Decision(current, refused=(
+                'the replica here is %s, not UpToDate: wait until its '
+                'resynchronisation ends (or force)'
+                % (mine.disk if mine else 'missing')))
         if current is not None and current != request.local:
             return _Decision(current)
         cand = request.target

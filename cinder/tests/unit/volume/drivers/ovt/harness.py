@@ -144,6 +144,24 @@ class Node(object):
                 'targets': self.sim.targets()}
 
 
+class ManualClock(object):
+    """The simulated hosts' clock: time moves only when a test says so.
+
+    DRBD resynchronisation progresses with this clock, so a test never
+    depends on how fast the machine runs it.
+    """
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        """Let ``seconds`` of simulated time pass."""
+        self.now += seconds
+
+
 class Lab(object):
     """N simulated hosts, each the replication peer of all others."""
 
@@ -152,8 +170,16 @@ class Lab(object):
         self.tag = uuid.uuid4().hex[:8]
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='ev3-lab-')
         self.lvm_type = lvm_type
-        self.cluster = sim.SimCluster(os.path.join(self.state_dir, 'sim'))
-        self.nodes = [Node(self, i) for i in range(hosts)]
+        self.clock = ManualClock()
+        self.cluster = sim.SimCluster(os.path.join(self.state_dir, 'sim'),
+                                      clock=self.clock)
+        self.nodes = []
+        for i in range(hosts):
+            node = Node(self, i)
+            # The OS may hand the same free port out twice in a row.
+            while node.port in {n.port for n in self.nodes}:
+                node.port = free_port()
+            self.nodes.append(node)
         for node in self.nodes:
             self.cluster.add_host(node.name, vg='volumes',
                                   vg_size_gib=vg_size_gib,

@@ -23,6 +23,7 @@ import ddt
 import fixtures
 
 from cinder import exception as cinder_exception
+from cinder.tests.unit import fake_snapshot
 from cinder.tests.unit import test
 from cinder.tests.unit.volume.drivers.ovt import harness
 from cinder.volume.drivers.ovt import exception
@@ -396,3 +397,44 @@ class ScaleTestCase(LabTestCase):
         reused = self.primary.agent.resource(again.name).nodes[0]
         self.assertEqual((freed.minor, freed.port),
                          (reused.minor, reused.port))
+
+
+class NotYetReplicatedTestCase(LabTestCase):
+    """Operations issue 3 will replicate are refused, not done halfway."""
+
+    def test_snapshot_clone_revert_retype_refused_for_replicated(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        before = self.lab.holdings()
+        snapshot = mock_snapshot(self.lab, volume)
+        err = self.assertRaises(exception.Ev3Error,
+                                self.primary.create_snapshot, snapshot)
+        self.assertIn(volume.id, str(err))
+        clone = self.lab.volume()
+        self.assertRaises(exception.Ev3Error,
+                          self.primary.create_cloned_volume, clone, volume)
+        self.assertRaises(exception.Ev3Error,
+                          self.primary.revert_to_snapshot, self.lab.ctx,
+                          volume, snapshot)
+        plain = {'extra_specs': {'volume_backend_name': 'ev3'}}
+        self.assertFalse(self.primary.retype(self.lab.ctx, volume, plain,
+                                             {}, 'hci-0001@RBS#ev3'))
+        self.assertEqual(before, self.lab.holdings())
+
+    def test_plain_volume_snapshot_still_works(self):
+        self.start_lab()
+        volume = self.lab.volume(replicated=False)
+        self.primary.create_volume(volume)
+        snapshot = mock_snapshot(self.lab, volume)
+        self.primary.create_snapshot(snapshot)
+        lvs = self.lab.node(0).holdings()['lvs']
+        self.assertEqual(volume.name, lvs['_' + snapshot.name]['origin'])
+
+
+def mock_snapshot(lab, volume):
+    snapshot = fake_snapshot.fake_snapshot_obj(
+        lab.ctx, volume_id=volume.id, volume_size=volume.size)
+    snapshot.volume = volume
+    return snapshot

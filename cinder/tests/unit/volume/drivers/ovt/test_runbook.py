@@ -240,6 +240,14 @@ class HealthTestCase(test_lifecycle.LabTestCase):
         self.assertLess(pool['ev3_resyncing'][volume.name], 100.0)
         self.assertEqual([{'volume_id': volume.id,
                            'replication_status': 'enabling'}], updates)
+        first = pool['ev3_resyncing'][volume.name]
+        # 1 GiB at replication_resync_rate 100 MiB/s: half-way after ~5 s.
+        self.lab.clock.advance(5)
+        stats, updates = self._cinder_round()
+        halfway = stats['pools'][0]['ev3_resyncing'][volume.name]
+        self.assertGreater(halfway, first)
+        self.assertTrue(30.0 < halfway < 70.0, halfway)
+        self.assertEqual([], updates)
         self.lab.cluster.finish_syncs()
         stats, updates = self._cinder_round()
         self.assertEqual({}, stats['pools'][0]['ev3_resyncing'])
@@ -296,3 +304,41 @@ class ReplicaHealthTestCase(test.TestCase):
             self._status(peers=[self._peer(connection='StandAlone')]), 1)
         self.assertIn('discard-my-data', reason)
         self.assertEqual(42.0, health.replica_health(cases[1][0], 1)[2])
+
+
+class WitnessTestCase(test_lifecycle.LabTestCase):
+    """A full partition: the old primary is silent but alive for Cinder."""
+
+    def _service(self, backend_id):
+        service = objects.Service(context=self.lab.ctx, host=backend_id,
+                                  binary='cinder-volume',
+                                  topic='cinder-volume', report_count=1)
+        service.create()
+        service.report_count = 2
+        service.save()   # sets updated_at: a fresh heartbeat
+        return service
+
+    def test_full_partition_with_live_service_is_refused(self):
+        self.start_lab()
+        standby = self.lab.node(1).driver
+        standby.failover_host(self.lab.ctx, [], secondary_id='hci-0001@RBS')
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        service = self._service('hci-0001@RBS')
+        self.assertTrue(service.is_up)
+        # Storage network cut both ways; hci-0001 is alive and Primary.
+        self.lab.node(0).stop()
+        self.lab.cluster.partition('hci-0001', 'hci-0002')
+        err = self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                                standby.failover_host, self.lab.ctx, [],
+                                secondary_id='default')
+        self.assertIn('cinder-volume is up', str(err))
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(0).roles())
+        self.assertEqual({volume.name: 'Secondary'},
+                         self.lab.node(1).roles())
+        # Once Cinder sees it down (it really died), the disaster proceeds.
+        service.destroy()
+        self.lab.cluster.crash('hci-0001')
+        standby.failover_host(self.lab.ctx, [], secondary_id='default')
+        self.assertEqual({volume.name: 'Primary'}, self.lab.node(1).roles())

@@ -128,10 +128,13 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
                 self.assertEqual({}, held['targets'], node.name)
         self.assertLessEqual(len(primaries), 1, primaries)
 
-    def assert_data(self, volume, *chunks):
-        """Every host's LV of ``volume`` holds ``chunks`` ((offset, data))."""
+    def assert_data(self, volume, *chunks, **kwargs):
+        """Each host's LV of ``volume`` holds PATTERN and ``chunks``.
+
+        ``chunks``: (offset, bytes); ``nodes``: the hosts (default all).
+        """
         lv = '/dev/volumes/%s' % volume.name
-        for node in self.lab.nodes:
+        for node in kwargs.get('nodes') or self.lab.nodes:
             held = node.holdings()['drbd'][volume.name]
             self.assertEqual('UpToDate', held['disk'], node.name)
             for offset, data in ((0, PATTERN),) + chunks:
@@ -263,6 +266,8 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
                                                secondary_id='default'))
         self.assertEqual({volume.name: 'Primary'}, self.lab.node(0).roles())
         self.assertEqual({volume.name: 'Primary'}, self.lab.node(1).roles())
+        self.assertEqual(1, len(self.lab.node(0).holdings()['targets']))
+        self.assertEqual({}, self.lab.node(1).holdings()['targets'])
         lv = '/dev/volumes/%s' % volume.name
         device = self.primary.local_path(volume)
         self.lab.node(0).sim.write(device, 8192, b'old side')
@@ -298,6 +303,22 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
             self.assertIn('split brain', str(err))
             self.assertEqual(before, self.lab.holdings())
 
+    def test_three_hosts_partition_third_host_is_witness(self):
+        """DRBD 9: hci-0003 still sees hci-0001 Primary, so no disaster."""
+        self.start_lab(**THREE)
+        standby = self._standbys()
+        volume = self._volume()
+        self.lab.cluster.partition('hci-0001', 'hci-0002')
+        self.lab.node(0).stop()
+        before = self.lab.holdings()
+        err = self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                                standby.failover_host, self.lab.ctx, [],
+                                secondary_id='default')
+        self.assertIn(volume.name, str(err))
+        self.assertIn('hci-0001@RBS', str(err))
+        self.assertEqual(before, self.lab.holdings())
+        self.assert_hosts(volume, primary=0, exported=0)
+
     # 4. The standby crashes before failover-host default runs
 
     @ddt.data(TWO, THREE)
@@ -307,8 +328,7 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
         volume = self._volume()
         self.lab.node(0).crash()
         self.lab.node(1).crash()
-        self.lab.cluster.boot('hci-0002')
-        standby = self._restart_service(1, active_backend_id='hci-0001@RBS')
+        standby = self.lab.node(1).restart(active_backend_id='hci-0001@RBS')
         # Back as Secondary, not exported, however long it waits.
         self.lab.cluster.finish_syncs()
         self.assert_hosts(volume, primary=None, down=(0,))
@@ -320,11 +340,8 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
         self.assertEqual(PATTERN, self.lab.node(1).sim.read(
             device, 0, len(PATTERN)))
         self.lab.node(1).sim.write(device, 8192, LATER)
-        # hci-0001 returns as Secondary and catches up.
-        self.lab.node(0).restart()
         self.lab.cluster.finish_syncs()
-        self.assert_hosts(volume, primary=1)
-        self.assert_data(volume, (8192, LATER))
+        self.assert_data(volume, (8192, LATER), nodes=self.lab.nodes[1:])
 
     # 5. Bad input: each refused with a clear error, nothing changed
 
@@ -398,9 +415,25 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
         self.assert_hosts(volume, primary=0, exported=0)
         self.assertIn('replication_internal_secret', self.log.output)
 
+    def test_thaw_of_unfrozen_host_changes_nothing(self):
+        """Idempotent, not an error: Cinder would keep the host disabled."""
+        self.start_lab()
+        standby = self._standbys()
+        volume = self._volume()
+        before = self.lab.holdings()
+        for driver in (self.primary, standby):
+            self.assertTrue(driver.thaw_backend(self.lab.ctx))
+        self.assertEqual(before, self.lab.holdings())
+        self.assertIn('not frozen', self.log.output)
+        self.primary.extend_volume(volume, 2)
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 2)
+
     # 6. Returning roles while the old primary still resynchronises
 
     def _disaster_and_return(self):
+        """hci-0001 dies, hci-0002 takes over, hci-0001 resyncs (slowly)."""
+        self.start_lab(replication_resync_rate=1)
         standby = self._standbys()
         volume = self._volume()
         self.lab.node(0).crash()
@@ -409,18 +442,24 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
                                                secondary_id='default'))
         device = standby.local_path(volume)
         self.lab.node(1).sim.write(device, 8192, LATER)
+        # 64 MiB written while hci-0001 is away: a 64 s resync at 1 MiB/s.
+        self.lab.node(1).sim.execute(
+            'dd', 'if=/dev/zero', 'of=%s' % device, 'bs=1M', 'seek=1',
+            'count=64', 'oflag=direct', run_as_root=True)
         old = self.lab.node(0).restart()
         held = self.lab.node(0).holdings()['drbd'][volume.name]
         self.assertEqual('Inconsistent', held['disk'])
         return old, standby, volume
 
     def test_return_during_resync_moves_no_role(self):
-        self.start_lab()
         old, _standby, volume = self._disaster_and_return()
         try:
-            old.failover_host(self.lab.ctx, [], secondary_id='hci-0002@RBS')
-        except cinder_exception.InvalidReplicationTarget:
-            pass
+            result = old.failover_host(self.lab.ctx, [],
+                                       secondary_id='hci-0002@RBS')
+        except cinder_exception.InvalidReplicationTarget as err:
+            self.assertIn(volume.name, str(err))
+        else:
+            self.assertEqual(('hci-0002@RBS', [], []), result)
         self.assert_hosts(volume, primary=1)
         self.assertEqual('Inconsistent', self.lab.node(0).holdings()[
             'drbd'][volume.name]['disk'])
@@ -433,7 +472,6 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
 
     def test_return_during_resync_is_refused(self):
         """Issue 4 item 6: refused while a replica is not UpToDate."""
-        self.start_lab()
         old, _standby, volume = self._disaster_and_return()
         before = self.lab.holdings()
         err = self.assertRaises(cinder_exception.InvalidReplicationTarget,
@@ -446,7 +484,7 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
 
     # 7. Three hosts: disaster of the primary
 
-    def test_three_hosts_disaster_promotes_one_standby_only(self):
+    def _three_hosts_disaster(self):
         self.start_lab(**THREE)
         standby = self._standbys()
         volume = self._volume()
@@ -459,15 +497,26 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
         volume.update(standby.create_export(self.lab.ctx, volume,
                                             CONNECTOR))
         standby.initialize_connection(volume, CONNECTOR)
-        self.assert_hosts(volume, primary=1, exported=1, down=(0,))
         self.lab.node(1).sim.write(standby.local_path(volume), 8192, LATER)
-        # hci-0003 is still the standby: its own default is refused,
-        # since hci-0002 is Primary and reachable... and in use.
+        return volume
+
+    def test_three_hosts_disaster_promotes_one_standby_only(self):
+        volume = self._three_hosts_disaster()
+        self.assert_hosts(volume, primary=1, exported=1, down=(0,))
+        # hci-0003 is still a standby: its own default is refused (the
+        # volume is Primary and in use on reachable hci-0002).
         before = self.lab.holdings()
-        self.assertRaises(cinder_exception.InvalidReplicationTarget,
-                          self.failover, 2, 'default')
+        err = self.assertRaises(cinder_exception.InvalidReplicationTarget,
+                                self.failover, 2, 'default')
+        self.assertIn(volume.name, str(err))
         self.assertEqual(before, self.lab.holdings())
+        self.lab.cluster.finish_syncs()
+        self.assert_data(volume, (8192, LATER), nodes=self.lab.nodes[1:])
+
+    def test_three_hosts_old_primary_returns_and_resyncs(self):
+        volume = self._three_hosts_disaster()
         self.lab.node(0).restart()
+        self.assert_hosts(volume, primary=1, exported=1)
         self.lab.cluster.finish_syncs()
         self.assert_hosts(volume, primary=1, exported=1)
         self.assert_data(volume, (8192, LATER))

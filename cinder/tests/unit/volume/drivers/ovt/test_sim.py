@@ -23,6 +23,8 @@ import testtools
 
 from cinder.brick.local_dev import lvm as brick_lvm
 from cinder.tests.unit.volume.drivers.ovt import sim
+from cinder.tests.unit.volume.drivers.ovt.sim import devices as sim_devices
+from cinder.tests.unit.volume.drivers.ovt.sim import drbd as sim_drbd
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -695,6 +697,90 @@ class Drbd9Test(SimTestCase):
         self.refused(self.a, 'drbdsetup', 'status', '--json')
         self.assertIn('version: 9.2.7', hosts[0].execute('cat',
                                                          '/proc/drbd')[0])
+
+    def _old_primary_returns(self):
+        """n0 crashes, n1 takes over and writes, n0 comes back up."""
+        hosts = [self.cluster.add_host('n%d' % i, vg_size_gib=10,
+                                       drbd_version='9.2.12')
+                 for i in range(3)]
+        self.replica(hosts=hosts, nine=True)
+        self.adm(hosts[0], 'primary', '--force', 'r0')
+        self.cluster.finish_syncs()
+        hosts[0].write('/dev/drbd1', 0, b'before')
+        self.cluster.crash('n0')
+        self.adm(hosts[1], 'primary', 'r0')
+        hosts[1].write('/dev/drbd1', 8192, b'later')
+        # n2 got the write too and knows that n0 misses it.
+        self.assertEqual(4096, hosts[2].drbd()['r0']['peers']['n0'][
+            'out_of_sync_bytes'])
+        self.cluster.boot('n0')
+        self.adm(hosts[0], 'up', 'r0')
+        return hosts
+
+    def test_returning_node_resyncs_from_one_peer_at_a_time(self):
+        hosts = self._old_primary_returns()
+        peers = hosts[0].drbd()['r0']['peers']
+        self.assertEqual(('Inconsistent', 'SyncTarget', 'PausedSyncT'),
+                         (hosts[0].drbd()['r0']['disk'],
+                          peers['n1']['replication'],
+                          peers['n2']['replication']))
+        self.assertEqual('PausedSyncS', hosts[2].drbd()['r0']['peers'][
+            'n0']['replication'])
+        data = json.loads(hosts[0].execute('drbdsetup', 'status', '--json',
+                                           **ROOT)[0])
+        suspended = {c['name']: c['peer_devices'][0]['resync-suspended']
+                     for c in data[0]['connections']}
+        self.assertEqual({'n1': 'no', 'n2': 'dependency'}, suspended)
+        # The resync of the one changed block ends; n2 has nothing to add.
+        self.clock.advance(1)
+        for host in hosts:
+            status = host.drbd()['r0']
+            self.assertEqual('UpToDate', status['disk'], host.name)
+            for node, peer in status['peers'].items():
+                self.assertEqual(('Established', 'UpToDate', 0),
+                                 (peer['replication'], peer['disk'],
+                                  peer['out_of_sync_bytes']),
+                                 (host.name, node))
+        self.assertFalse(any('Began resync' in line
+                             for line in hosts[2].kernel_log()))
+        prints = {h.fingerprint('/dev/drbd1') for h in hosts}
+        self.assertEqual(1, len(prints))
+        self.assertEqual(b'later', hosts[0].read('/dev/volumes/r0', 8192, 5))
+        # Both in-sync peers have the same generation: a later outage of
+        # n0 and a write on n1 are resynced again, from one peer.
+        self.cluster.partition('n0', 'n1')
+        self.cluster.partition('n0', 'n2')
+        hosts[1].write('/dev/drbd1', 0, b'third')
+        self.cluster.heal('n0', 'n1')
+        self.cluster.heal('n0', 'n2')
+        self.cluster.finish_syncs()
+        self.assertEqual(b'third', hosts[0].read('/dev/volumes/r0', 0, 5))
+        self.assertEqual(1, len({h.fingerprint('/dev/drbd1')
+                                 for h in hosts}))
+
+    def test_paused_resync_resumes_when_its_source_goes_away(self):
+        hosts = self._old_primary_returns()
+        self.cluster.crash('n1')
+        # The next transaction resumes the resync from n2.
+        peers = hosts[0].drbd()['r0']['peers']
+        self.assertEqual('SyncTarget', peers['n2']['replication'])
+        self.cluster.finish_syncs()
+        self.assertEqual('UpToDate', hosts[0].drbd()['r0']['disk'])
+        self.assertEqual('Established', hosts[0].drbd()['r0']['peers'][
+            'n2']['replication'])
+        self.assertEqual(hosts[2].fingerprint('/dev/drbd1'),
+                         hosts[0].fingerprint('/dev/drbd1'))
+        self.assertEqual(b'later', hosts[0].read('/dev/volumes/r0', 8192, 5))
+
+    def test_resync_without_remembered_ranges_copies_everything(self):
+        hosts = self._old_primary_returns()
+        with self.cluster.transaction() as tx:
+            ctx = sim_devices.Ctx(tx, 'n0', True)
+            sim_drbd.Kernel(ctx).md('r0')['sync_from'] = None
+        self.cluster.finish_syncs()
+        self.assertEqual('UpToDate', hosts[0].drbd()['r0']['disk'])
+        self.assertEqual(1, len({h.fingerprint('/dev/drbd1')
+                                 for h in hosts}))
 
 
 class LioTest(SimTestCase):

@@ -239,11 +239,15 @@ class SimCluster(object):
                  'stderr': stderr, 'exit_code': int(exit_code)})
 
     def finish_syncs(self):
-        """Complete every running resync now."""
+        """Complete every running resync now, and those they unpause."""
         with self.transaction() as tx:
             kernel = drbd.Kernel(devices.Ctx(tx, None, True))
-            for key in sorted(tx.cluster()['syncs']):
-                kernel.complete_sync(key)
+            for _round in range(16):
+                keys = sorted(tx.cluster()['syncs'])
+                if not keys:
+                    break
+                for key in keys:
+                    kernel.complete_sync(key)
 
 
 class SimHost(object):

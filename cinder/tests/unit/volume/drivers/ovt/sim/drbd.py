@@ -25,6 +25,19 @@ SyncSource for the blocks written while apart; diverged data is split brain
 sides go StandAlone); a Primary never becomes SyncTarget.  Resync progresses
 with the cluster clock at the SyncTarget's ``resync-rate`` and copies the
 data when it completes.
+
+A device resyncs from one source at a time (DRBD 9 with several peers):
+another peer that would also be its SyncSource is connected as
+PausedSyncS/PausedSyncT (``resync-suspended:dependency``) and nothing is
+copied for it.  When the running resync completes (or, at the start of the
+next transaction, once it is gone because its source disconnected) the
+paused pair is decided again from the generation UUIDs, exactly like a
+fresh handshake: usually the target now has the same current UUID as the
+other peer and the pair just goes Established; otherwise the remaining
+difference is resynced.  A peer that receives a replicated write while in
+sync with the writer follows the writer's new current UUID and records the
+write in its own bitmap for the peers both of them miss, so it can later
+serve as the source of a delta resync instead of a full one.
 """
 
 import random
@@ -153,15 +166,9 @@ class Kernel(object):
             if k['disk'] in CONSISTENT and 0 < size < k['size']:
                 return self._standalone(name, pctx, pname,
                                         "The peer's disk size is too small!")
-        mx, my = self.md(name), self.md(pname, pctx)
-        source, ranges = self._decide(name, node, pctx, pname, mx, my)
+        source, ranges = self._verdict(name, node, pctx, pname)
         if source == 'standalone':
             return self._standalone(name, pctx, pname, ranges)
-        target = (pctx, pname) if source is ctx else (ctx, name)
-        if source is not None and \
-                target[0].kres()[target[1]]['role'] == 'Primary':
-            return self._standalone(name, pctx, pname, 'I shall become '
-                                    'SyncTarget, but I am primary!')
         for c, n, other, oname in ((ctx, name, pctx.host, pname),
                                    (pctx, pname, ctx.host, name)):
             k = c.kres()[n]
@@ -172,13 +179,52 @@ class Kernel(object):
             self.md(n, c)['la'] = size
             c.log('%s: Handshake to peer %s successful: Agreed network '
                   'protocol version 101' % (n, other))
-        if source is None:
-            for c, n in ((ctx, name), (pctx, pname)):
-                if c.kres()[n]['disk'] in CONSISTENT:
-                    self._set_disk(c, n, 'UpToDate')
-            return None
-        self.start_sync((source, name if source is ctx else pname),
-                        target, ranges)
+        self._apply(name, pctx, pname, source, ranges)
+
+    def _verdict(self, name, node, pctx, pname):
+        """Like ``_decide``, but a Primary that would be target refuses."""
+        ctx = self.ctx
+        mx, my = self.md(name), self.md(pname, pctx)
+        source, ranges = self._decide(name, node, pctx, pname, mx, my)
+        if source is None or source == 'standalone':
+            return source, ranges
+        target = (pctx, pname) if source is ctx else (ctx, name)
+        if target[0].kres()[target[1]]['role'] == 'Primary':
+            return 'standalone', 'I shall become SyncTarget, but I am primary!'
+        return source, ranges
+
+    def _apply(self, name, pctx, pname, source, ranges):
+        """Act on the verdict for the connected pair: in sync, or resync."""
+        ctx = self.ctx
+        if source is not None:
+            target = (pctx, pname) if source is ctx else (ctx, name)
+            self.start_sync((source, name if source is ctx else pname),
+                            target, ranges)
+            return
+        for c, n in ((ctx, name), (pctx, pname)):
+            if c.kres()[n]['disk'] in CONSISTENT:
+                self._set_disk(c, n, 'UpToDate')
+        mx, my = self.md(name), self.md(pname, pctx)
+        if ctx.kres()[name]['disk'] == pctx.kres()[pname]['disk'] == \
+                'UpToDate' and mx['uuid'] == my['uuid']:
+            # Same data generation: nothing is out of sync between them.
+            for m, other in ((mx, pctx.host), (my, ctx.host)):
+                m['bm'].pop(other, None)
+                m['oos'].pop(other, None)
+
+    def _settle(self, name, node):
+        """Decide an already connected pair again (after a paused resync)."""
+        ctx = self.ctx
+        found = self.peer(name, node)
+        if found is None:
+            return
+        pctx, pname, pk = found
+        for k, other in ((ctx.kres()[name], node), (pk, ctx.host)):
+            k['peers'][other].update(repl='Established', sync=None)
+        source, ranges = self._verdict(name, node, pctx, pname)
+        if source == 'standalone':
+            return self._standalone(name, pctx, pname, ranges)
+        self._apply(name, pctx, pname, source, ranges)
 
     def _decide(self, name, node, pctx, pname, mx, my):
         """(source ctx or None, ranges) or ('standalone', reason)."""
@@ -263,7 +309,7 @@ class Kernel(object):
         pctx, pname, pk = found
         for c, n, other in ((ctx, name, node), (pctx, pname, ctx.host)):
             entry = c.kres()[n]['peers'][other]
-            if entry['sync']:
+            if entry['sync'] or entry['repl'].startswith('Paused'):
                 self._unindex(c, n, other)
             entry.update(conn=False, repl='Off', pres=None, sync=None,
                          pdisk=None)
@@ -277,18 +323,45 @@ class Kernel(object):
     def _key(self, src, dst):
         return '%s|%s|%s|%s' % (src[0].host, src[1], dst[0].host, dst[1])
 
+    @staticmethod
+    def _paused(tx, write=False):
+        """{key: True} of the resyncs waiting for another one to finish."""
+        return tx.cluster(write=write).setdefault('paused', {})
+
     def _unindex(self, ctx, name, other):
-        syncs = ctx.tx.cluster(write=True)['syncs']
-        for key in list(syncs):
-            h1, r1, h2, r2 = key.split('|')
-            if (h1, r1, h2) == (ctx.host, name, other) or \
-                    (h2, r2, h1) == (ctx.host, name, other):
-                del syncs[key]
+        """Forget running and paused resyncs between ``name`` and ``other``."""
+        for index in (ctx.tx.cluster(write=True)['syncs'],
+                      self._paused(ctx.tx, write=True)):
+            for key in list(index):
+                h1, r1, h2, r2 = key.split('|')
+                if (h1, r1, h2) == (ctx.host, name, other) or \
+                        (h2, r2, h1) == (ctx.host, name, other):
+                    del index[key]
+
+    @staticmethod
+    def syncing_from(ctx, name):
+        """The peer ``name`` on ``ctx.host`` is SyncTarget of, or None."""
+        for node, entry in sorted(ctx.kres()[name]['peers'].items()):
+            if entry['conn'] and entry['sync'] and \
+                    entry['repl'] == 'SyncTarget':
+                return node
+        return None
 
     def start_sync(self, src, dst, ranges):
+        """Resync ``dst`` from ``src``, or pause if ``dst`` already syncs."""
         (sctx, sname), (dctx, dname) = src, dst
         sk = sctx.kres()[sname]
         dk = dctx.kres()[dname]
+        self._unindex(sctx, sname, dctx.host)
+        busy = self.syncing_from(dctx, dname)
+        if busy is not None:
+            sk['peers'][dctx.host].update(repl='PausedSyncS', sync=None)
+            dk['peers'][sctx.host].update(repl='PausedSyncT', sync=None)
+            self._paused(sctx.tx, write=True)[self._key(src, dst)] = True
+            dctx.log('%s: repl( Established -> PausedSyncT ) peer %s: '
+                     'resync-suspended dependency (SyncTarget of %s)'
+                     % (dname, sctx.host, busy))
+            return
         nblocks = sk['size'] // BLOCK
         ranges = content.iv_clip([[0, nblocks]] if ranges is None else ranges,
                                  nblocks)
@@ -322,7 +395,13 @@ class Kernel(object):
         smd, dmd = self.md(sname, sctx), self.md(dname, dctx)
         src, dst = self.content(sctx, sk), self.content(dctx, dk)
         limit = min(sk['size'], dk['size']) // BLOCK
-        for start, end in content.iv_clip(dmd['sync_from']['ranges'], limit):
+        sync_from = dmd.get('sync_from')
+        if sync_from and sync_from['peer'] == shost:
+            ranges = sync_from['ranges']
+        else:
+            # Not the resync the target remembers: copy everything.
+            ranges = [[0, limit]]
+        for start, end in content.iv_clip(ranges, limit):
             dst.copy_from(src, start, start, end - start)
         dmd.update(uuid=smd['uuid'], hist=list(smd['hist']), sync_from=None)
         dmd['bm'].pop(shost, None)
@@ -334,14 +413,36 @@ class Kernel(object):
         dk['peers'][shost].update(repl='Established', sync=None)
         sctx.log('%s: Resync done (total 1 sec; paused 0 sec)' % sname)
         dctx.log('%s: Resync done (total 1 sec; paused 0 sec)' % dname)
+        self.unpause(dhost, dname)
+
+    def unpause(self, host=None, name=None):
+        """Decide again the paused resyncs whose target no longer syncs.
+
+        Only those of target ``name`` on ``host`` when given, else all.
+        """
+        paused = self._paused(self.ctx.tx)
+        for key in sorted(paused):
+            shost, _sname, dhost, dname = key.split('|')
+            if host is not None and (dhost, dname) != (host, name):
+                continue
+            dctx = self.ctx.on(dhost)
+            dk = dctx.kres().get(dname)
+            if dk is not None and self.syncing_from(dctx, dname):
+                continue
+            self._paused(self.ctx.tx, write=True).pop(key, None)
+            entry = dk and dk['peers'].get(shost)
+            if entry and entry['conn'] and entry['repl'] == 'PausedSyncT':
+                Kernel(dctx)._settle(dname, shost)
 
     def advance(self):
-        """Complete every resync whose time has come."""
+        """Complete every resync whose time has come; resume paused ones."""
         tx = self.ctx.tx
         for key, info in sorted(tx.cluster()['syncs'].items()):
             if (tx.now - info['start']) * info['rate'] >= \
                     info['total'] * BLOCK:
                 self.complete_sync(key)
+        if self._paused(tx):
+            self.unpause()
 
     @staticmethod
     def sync_done(info, now):
@@ -358,7 +459,8 @@ class Kernel(object):
         md = self.md(name)
         apply(self.content(ctx, kres))
         kres['stats']['dw'] += (end - start) * 4
-        rotate = []
+        rotate, mirrors, missing = [], [], []
+        before = md['uuid']
         for node, entry in sorted(kres['peers'].items()):
             found = self.peer(name, node)
             if found is not None:
@@ -366,7 +468,9 @@ class Kernel(object):
                 apply(self.content(pctx, pk))
                 pk['stats']['nr'] += (end - start) * 4
                 kres['stats']['ns'] += (end - start) * 4
+                mirrors.append(found)
                 continue
+            missing.append(node)
             if md['bm'].get(node) is None:
                 rotate.append(node)
             md['oos'][node] = content.iv_add(md['oos'].get(node, []),
@@ -376,6 +480,29 @@ class Kernel(object):
                 md['bm'][node] = md['uuid']
             md['hist'] = ([md['uuid']] + md['hist'])[:8]
             md['uuid'] = new_uuid()
+        for pctx, pname, pk in mirrors:
+            self._mirror_write(pctx, pname, pk, before, md, missing,
+                               start, end)
+
+    def _mirror_write(self, pctx, pname, pk, before, md, missing, start,
+                      end):
+        """An in-sync peer that got a write follows the writer's UUIDs."""
+        pmd = self.md(pname, pctx)
+        if pk['disk'] != 'UpToDate' or pmd['uuid'] != before:
+            return
+        for node in missing:
+            if node not in pk['peers'] or \
+                    self.peer(pname, node, pctx) is not None:
+                continue
+            if pmd['bm'].get(node) is None:
+                # Same data as the writer: the same changes for ``node``.
+                pmd['bm'][node] = md['bm'][node]
+                pmd['oos'][node] = [list(r) for r in md['oos'][node]]
+            else:
+                pmd['oos'][node] = content.iv_add(
+                    pmd['oos'].get(node, []), start, end)
+        if md['uuid'] != before:
+            pmd.update(uuid=md['uuid'], hist=list(md['hist']))
 
 
 def state_error(ctx, name, minor, code, text, cmd, exit_code=11):

@@ -438,9 +438,11 @@ def load(cache, directory, host, drbd9, focus=None):
     except FileNotFoundError:
         return ConfigSet({}, {}, None)
     entry = cache.get(directory)
-    if entry is not None and entry[0] == dirkey:
-        if focus is None or _same(entry[2], focus):
-            return entry[1]
+    # Directory mtimes are coarse (a clock tick): only a focused lookup,
+    # which re-reads its own file, may trust the directory's cache.
+    if entry is not None and entry[0] == dirkey and focus is not None and \
+            _same(entry[2], focus):
+        return entry[1]
     files = cache.setdefault('files', {})
     resources, texts, error = {}, {}, None
     entries = sorted((e.name, e.inode()) for e in os.scandir(directory)
@@ -449,13 +451,15 @@ def load(cache, directory, host, drbd9, focus=None):
     for fname, inode in entries:
         path = os.path.join(directory, fname)
         cached = files.get(path)
-        if cached is None or cached[0][0] != inode:
-            try:
-                fst = os.stat(path)
-                with open(path) as handle:
-                    text = handle.read()
-            except FileNotFoundError:
-                continue
+        try:
+            fst = os.stat(path)
+            # Inode numbers are reused by atomic replaces and mtimes can
+            # repeat within a clock tick: only the text tells a rewrite.
+            with open(path) as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            continue
+        if cached is None or cached[2] != text:
             key = (fst.st_ino, fst.st_mtime_ns, fst.st_size, drbd9)
             cached = (key, _parse_file(text, os.path.join(ETC, fname),
                                        drbd9), text)
@@ -496,8 +500,14 @@ def _same(stamps_files, focus):
     except FileNotFoundError:
         return False
     cached = files.get(path)
-    return cached is not None and cached[0][:3] == (
-        fst.st_ino, fst.st_mtime_ns, fst.st_size)
+    if cached is None or cached[0][:3] != (
+            fst.st_ino, fst.st_mtime_ns, fst.st_size):
+        return False
+    try:
+        with open(path) as handle:
+            return handle.read() == cached[2]
+    except FileNotFoundError:
+        return False
 
 
 def _parse_file(text, path, drbd9):

@@ -108,7 +108,9 @@ def _resource_json(ctx, kernel, name, kres):
         nblocks = max(1, kres['size'] // drbd.BLOCK)
         peer_dev = {
             'volume': 0, 'replication-state': repl, 'peer-disk-state': pdisk,
-            'peer-client': False, 'resync-suspended': 'no',
+            'peer-client': False,
+            'resync-suspended': 'dependency' if repl.startswith('Paused')
+            else 'no',
             'received': kres['stats']['nr'], 'sent': kres['stats']['ns'],
             'out-of-sync': oos * 4, 'pending': 0, 'unacked': 0,
             'has-sync-details': percent is not None,
