@@ -87,6 +87,59 @@ def database(folder):
     harness.CONF.set_override('lock_path', folder, group='oslo_concurrency')
 
 
+def runbook(lab):
+    """The operator runbook: standby, disaster, failover, recovery."""
+    first, second = lab.node(0), lab.node(1)
+    print('\n--- the operator runbook ---')
+    print('$ cinder failover-host hci-0002@RBS --backend_id hci-0001@RBS')
+    print('  -> %r' % (second.driver.failover_host(
+        lab.ctx, [], secondary_id='hci-0001@RBS'),))
+    volume = lab.volume(size=1)
+    first.driver.create_volume(volume)
+    lab.cluster.finish_syncs()
+    volume.update(first.driver.create_export(lab.ctx, volume, CONNECTOR))
+    data = b'acknowledged before the crash\n'
+    first.sim.write(first.driver.local_path(volume), 0, data)
+    show(lab, 'a replicated volume in use on hci-0001, data written')
+    first.crash()
+    print('\n*** hci-0001 crashed (its service and kernel state are gone)')
+    print('$ cinder failover-host hci-0002@RBS --backend_id default')
+    print('  -> %r' % (second.driver.failover_host(
+        lab.ctx, [], secondary_id='default'),))
+    print('$ cinder freeze-host hci-0002@RBS')
+    second.driver.freeze_backend(lab.ctx)
+    print('$ cinder-manage volume update_host --currenthost hci-0001@RBS#ev3 '
+          '--newhost hci-0002@RBS#ev3')
+    volume.host = 'hci-0002@RBS#ev3'
+    volume.update(second.driver.create_export(lab.ctx, volume, CONNECTOR))
+    read = second.sim.read(second.driver.local_path(volume), 0, len(data))
+    show(lab, 'hci-0002 is Primary and exports the volume; it reads %r'
+         % read)
+    if read != data:
+        print('ERROR: the acknowledged data is not on hci-0002')
+        return 1
+    later = b'written through hci-0002 after the failover\n'
+    second.sim.write(second.driver.local_path(volume), 4096, later)
+    first.restart()
+    show(lab, 'hci-0001 is back: Secondary, resynchronising what it missed '
+              '(never promoted at start-up)')
+    lab.cluster.finish_syncs()
+    got = first.sim.read('/dev/volumes/%s' % volume.name, 4096, len(later))
+    print('\n  hci-0001 replica after the resync holds: %r' % got)
+    if got != later:
+        print('ERROR: hci-0001 did not receive the writes it missed')
+        return 1
+    print('$ cinder thaw-host hci-0002@RBS')
+    second.driver.thaw_backend(lab.ctx)
+    print('$ cinder failover-host hci-0001@RBS --backend_id hci-0002@RBS')
+    print('  -> %r' % (first.driver.failover_host(
+        lab.ctx, [], secondary_id='hci-0002@RBS'),))
+    show(lab, 'roles swapped: hci-0002 primary, hci-0001 standby, in sync')
+    second.driver.remove_export(lab.ctx, volume)
+    second.driver.delete_volume(volume)
+    return 0
+
+
 def run(hosts):
     drbd = '9.2.12' if hosts > 2 else '8.4.11'
     state = tempfile.mkdtemp(prefix='ev3-demo-')
@@ -138,6 +191,8 @@ def run(hosts):
                      or volume.name in n.holdings()['drbd']]
         if leftovers:
             print('ERROR: volume left on %s' % ', '.join(leftovers))
+            return 1
+        if hosts == 2 and runbook(lab) != 0:
             return 1
         print('\nDemo complete.')
         return 0

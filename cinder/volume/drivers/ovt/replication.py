@@ -127,6 +127,10 @@ class Replicator(object):
         done = []
         try:
             with self._allocation_lock:
+                # A new create of this name cancels removals still due
+                # from an earlier failed attempt.
+                for host in self.hosts():
+                    self.state.drop_pending_removal(host.backend_id, name)
                 for host in self.hosts():
                     self.facts(host, refresh=True)
                 spec = self._place(name, size_bytes, thin, protocol, rate,
@@ -158,7 +162,18 @@ class Replicator(object):
                                    port)
             try:
                 for host in self.hosts():
-                    host.ensure_replica(name, spec)
+                    try:
+                        host.ensure_replica(name, spec)
+                    except exception.PeerAuthError:
+                        raise
+                    except exception.PeerError:
+                        # No answer (timeout, lost connection): the peer
+                        # may still create the replica later, so it is
+                        # removed there now and once more at the next
+                        # stats refresh.
+                        done.append(host)
+                        self.state.add_pending_removal(host.backend_id, name)
+                        raise
                     done.append(host)
                 return spec
             except exception.ReplicaConflict as err:
@@ -233,6 +248,10 @@ class Replicator(object):
 
     def retry_pending_removals(self):
         """Retry removals left for hosts that were down; returns the rest."""
+        with self._allocation_lock:
+            return self._retry_pending_removals()
+
+    def _retry_pending_removals(self):
         hosts = {h.backend_id: h for h in self.hosts()}
         for backend_id, items in self.state.pending_removals().items():
             host = hosts.get(backend_id)

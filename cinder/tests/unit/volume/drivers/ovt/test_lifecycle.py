@@ -18,6 +18,7 @@ asserts what each host's LVM, DRBD and LIO hold afterwards.
 """
 
 import threading
+import time
 
 import ddt
 import fixtures
@@ -438,3 +439,26 @@ def mock_snapshot(lab, volume):
         lab.ctx, volume_id=volume.id, volume_size=volume.size)
     snapshot.volume = volume
     return snapshot
+
+
+class SlowPeerTestCase(LabTestCase):
+
+    def test_slow_peer_times_out_and_its_late_replica_is_removed(self):
+        self.start_lab(ev3_api_timeout=1)
+        peer_agent = self.lab.node(1).driver.agent
+        real_ensure = peer_agent.ensure_replica
+
+        def slow_ensure(name, spec):
+            time.sleep(1.5)
+            return real_ensure(name, spec)
+
+        peer_agent.ensure_replica = slow_ensure
+        volume = self.lab.volume()
+        err = self.assertRaises(cinder_exception.VolumeBackendAPIException,
+                                self.primary.create_volume, volume)
+        self.assertIn('hci-0002@RBS', str(err))
+        self.assert_nothing_of(volume, nodes=[self.lab.node(0)])
+        time.sleep(2)   # the peer finishes its late create meanwhile
+        stats = self.primary.get_volume_stats(refresh=True)
+        self.assertEqual(0, stats['pools'][0]['ev3_pending_removals'])
+        self.assert_nothing_of(volume)
