@@ -353,6 +353,36 @@ class HostAgent(object):
                       'oflag=direct', run_as_root=True,
                       root_helper=self._root_helper)
 
+    # -- snapshots
+
+    def snapshot_replica(self, name, snapshot):
+        """Take LV snapshot ``snapshot`` of this host's replica of ``name``."""
+        names.validate_resource_name(name)
+        names.validate_snapshot_name(snapshot)
+        self._refuse_if_frozen('snapshotting %s' % name)
+        self.resource(name)
+        with self._lock(name):
+            if self.vg.get_volume(snapshot) is None:
+                self.vg.create_lv_snapshot(snapshot, name, self.lvm_type)
+                LOG.info('Snapshot %s of volume %s taken on %s', snapshot,
+                         name, self.backend_id)
+
+    def remove_snapshot(self, snapshot):
+        """Remove LV snapshot ``snapshot`` here; quiet if already gone."""
+        names.validate_snapshot_name(snapshot)
+        self._refuse_if_frozen('removing snapshot %s' % snapshot)
+        if self.vg.get_volume(snapshot) is not None:
+            self.vg.delete(snapshot)
+            LOG.info('Snapshot %s removed on %s', snapshot, self.backend_id)
+
+    def suspend_io(self, name):
+        """Freeze I/O on this host's device of ``name`` (the Primary)."""
+        self.drbdadm.suspend_io(name)
+
+    def resume_io(self, name):
+        """Let I/O on this host's device of ``name`` flow again."""
+        self.drbdadm.resume_io(name)
+
     def bring_up_all(self):
         """Start every configured resource that is not up, as Secondary.
 

@@ -190,6 +190,14 @@ class DrbdAdm(object):
             names.validate_resource_name(name)
         self._run('drbdadm', 'secondary', *sorted(resource_names))
 
+    def suspend_io(self, name):
+        """Freeze application I/O on ``name`` (until resume_io)."""
+        self._adm(name, 'suspend-io', name)
+
+    def resume_io(self, name):
+        """Let application I/O on ``name`` flow again."""
+        self._adm(name, 'resume-io', name)
+
     def connect(self, name):
         self._adm(name, 'connect', name)
 

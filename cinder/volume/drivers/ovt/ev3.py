@@ -376,9 +376,24 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
                        'would change one replica only' % (action, volume.id))
 
     def create_snapshot(self, snapshot):
-        """Snapshots of plain LVM volumes; replicated ones are refused."""
-        self._refuse_replicated(snapshot.volume, 'a snapshot')
-        return super(ReplicatedVolumeDriver, self).create_snapshot(snapshot)
+        """Snapshot every replica at one point in time (or a plain LV)."""
+        name = self._replicated_name(snapshot.volume)
+        if name is None:
+            return super(ReplicatedVolumeDriver, self).create_snapshot(
+                snapshot)
+        self._refuse_if_frozen('snapshotting volume %s' % snapshot.volume_id)
+        self.replicator.snapshot(name,
+                                 self._escape_snapshot(snapshot['name']))
+
+    def delete_snapshot(self, snapshot):
+        """Remove the snapshot on every host that holds it."""
+        lv_name = self._escape_snapshot(snapshot['name'])
+        if (not self.replicated_backend or
+                self._replicated_name(snapshot.volume) is None):
+            return super(ReplicatedVolumeDriver, self).delete_snapshot(
+                snapshot)
+        self._refuse_if_frozen('deleting snapshot %s' % snapshot.id)
+        self.replicator.delete_snapshot(lv_name)
 
     def create_cloned_volume(self, volume, src_vref):
         """Clones of plain LVM volumes into plain LVM volumes only."""

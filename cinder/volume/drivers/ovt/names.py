@@ -21,6 +21,7 @@ from cinder.volume.drivers.ovt import exception
 
 _UUID = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 RESOURCE_RE = re.compile(r'^volume-%s$' % _UUID)
+SNAPSHOT_RE = re.compile(r'^_snapshot-%s$' % _UUID)
 GiB = 1024 ** 3
 
 
@@ -39,6 +40,15 @@ def validate_resource_name(name):
         raise exception.InvalidName(
             what='resource name', value=name,
             reason='expected volume-<uuid> in lower case')
+    return name
+
+
+def validate_snapshot_name(name):
+    """Return ``name`` if it is a snapshot LV name, else raise InvalidName."""
+    if not isinstance(name, str) or not SNAPSHOT_RE.match(name):
+        raise exception.InvalidName(
+            what='snapshot name', value=name,
+            reason='expected _snapshot-<uuid> in lower case')
     return name
 
 

@@ -38,6 +38,7 @@ import requests
 import urllib3.exceptions
 
 from cinder.volume.drivers.ovt import exception
+from cinder.volume.drivers.ovt import names
 from cinder.volume.drivers.ovt import signing
 from cinder.volume.drivers.ovt import validate
 
@@ -101,6 +102,8 @@ ROUTES = (
     Route('demote_many', 'POST', '/v1/roles/demote', True),
     Route('promote_many', 'POST', '/v1/roles/promote', True),
     Route('unexport_many', 'POST', '/v1/exports/remove', True),
+    Route('snapshot_replica', 'POST', '/v1/snapshots/create', False),
+    Route('remove_snapshot', 'POST', '/v1/snapshots/remove', False),
 )
 ROUTES_BY_VERB = {r.verb: r for r in ROUTES}
 
@@ -237,6 +240,15 @@ class Dispatcher(object):
             if route.verb in ('demote_many', 'unexport_many'):
                 validate.fields('request', obj, required=('names',))
                 return (validate.resource_names(obj['names']),), {}
+            if route.verb == 'snapshot_replica':
+                validate.fields('request', obj,
+                                required=('volume', 'snapshot'))
+                return ((validate.resource_name(obj['volume']),
+                         names.validate_snapshot_name(obj['snapshot'])), {})
+            if route.verb == 'remove_snapshot':
+                validate.fields('request', obj, required=('snapshot',))
+                return ((names.validate_snapshot_name(obj['snapshot']),),
+                        {})
             if route.verb == 'promote_many':
                 validate.fields('request', obj, required=('names',),
                                 optional=('force',))
@@ -532,6 +544,15 @@ class PeerClient(object):
     def unexport_many(self, names):
         """Remove the peer's exports of resources; per-name results."""
         return self._call('unexport_many', None, {'names': sorted(names)})
+
+    def snapshot_replica(self, name, snapshot):
+        """Take LV snapshot ``snapshot`` of the peer's replica of ``name``."""
+        return self._call('snapshot_replica', None,
+                          {'volume': name, 'snapshot': snapshot})
+
+    def remove_snapshot(self, snapshot):
+        """Remove the peer's LV snapshot ``snapshot``."""
+        return self._call('remove_snapshot', None, {'snapshot': snapshot})
 
     def close(self):
         """Close the HTTP session's connections."""

@@ -259,7 +259,10 @@ class Replicator(object):
                 continue
             for name in items:
                 try:
-                    host.remove_replica(name)
+                    if name.startswith('_snapshot-'):
+                        host.remove_snapshot(name)
+                    else:
+                        host.remove_replica(name)
                 except (exception.PeerError, exception.HostFrozen):
                     break
                 except Exception as err:
@@ -270,6 +273,73 @@ class Replicator(object):
                          name, backend_id)
                 self.state.drop_pending_removal(backend_id, name)
         return self.state.pending_removals()
+
+    # -- snapshots -----------------------------------------------------------
+
+    def snapshot(self, name, snapshot):
+        """One snapshot per replica, all at the same point in time.
+
+        I/O on the Primary (this host) is suspended while every host
+        snapshots its LV: with every peer Connected and UpToDate, all
+        acknowledged writes are then on every disk (protocol C; under A or
+        B the last writes may still be in flight, which is logged).  Any
+        replica not in sync refuses the snapshot rather than leave a copy
+        that would not survive a failover.
+        """
+        status = self.local.status([name]).get(name) or {}
+        if status.get('role') != 'Primary':
+            raise exception.Ev3Error(
+                reason='snapshot %s of volume %s must be taken where it is '
+                       'Primary; it is %s on %s' % (
+                           snapshot, name, status.get('role', 'not up'),
+                           self.local.backend_id))
+        behind = [p for p in status.get('peers', [])
+                  if p.get('connection') != 'Connected' or
+                  p.get('disk') != 'UpToDate']
+        if (len(status.get('peers', [])) < len(self.peers) or behind or
+                status.get('disk') != 'UpToDate'):
+            raise exception.Ev3Error(
+                reason='snapshot %s of volume %s refused: not every replica '
+                       'is connected and UpToDate (%s); a one-sided snapshot '
+                       'would not survive a failover' % (
+                           snapshot, name, _describe_peers(
+                               status.get('peers', []))))
+        if self.local.resource(name).protocol.value != 'C':
+            LOG.warning('Snapshot %s of volume %s under protocol %s: the '
+                        'peers\' copies may miss the last writes in flight',
+                        snapshot, name,
+                        self.local.resource(name).protocol.value)
+        done = []
+        self.local.suspend_io(name)
+        try:
+            for host in self.hosts():
+                host.snapshot_replica(name, snapshot)
+                done.append(host)
+        except Exception as err:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Snapshot %s of volume %s failed (%s); removing '
+                          'it from %s', snapshot, name, err,
+                          ', '.join(h.backend_id for h in done) or 'no host')
+                for host in reversed(done):
+                    self._remove_snapshot_on(host, snapshot)
+        finally:
+            self.local.resume_io(name)
+        LOG.info('Snapshot %s of volume %s taken on %s', snapshot, name,
+                 ', '.join(h.backend_id for h in done))
+
+    def delete_snapshot(self, snapshot):
+        """Remove the snapshot everywhere (later where a host is down)."""
+        self.local.remove_snapshot(snapshot)
+        for peer in self.hosts()[1:]:
+            self._remove_snapshot_on(peer, snapshot)
+
+    def _remove_snapshot_on(self, host, snapshot):
+        try:
+            host.remove_snapshot(snapshot)
+        except (exception.PeerError, exception.HostFrozen) as err:
+            LOG.warning('Snapshot %s on %s not removed (%s); removal will be '
+                        'retried', snapshot, host.backend_id, err)
+            self.state.add_pending_removal(host.backend_id, snapshot)
 
     # -- extend --------------------------------------------------------------
 

@@ -13,6 +13,7 @@
 #    under the License.
 """Tests of the simulated storage hosts (LVM, DRBD, LIO) as state outcomes."""
 
+import errno
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ from cinder.brick.local_dev import lvm as brick_lvm
 from cinder.tests.unit.volume.drivers.ovt import sim
 from cinder.tests.unit.volume.drivers.ovt.sim import devices as sim_devices
 from cinder.tests.unit.volume.drivers.ovt.sim import drbd as sim_drbd
+from cinder.volume.drivers.ovt import drbd as ovt_drbd
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -907,6 +909,157 @@ class BrickLvmTest(SimTestCase):
                            executor=self.a.execute)
         self.assertRaises(NotImplementedError, vg.rename_volume, 'same',
                           'other')
+
+
+class SuspendIoTest(SimTestCase):
+    """drbdadm suspend-io / resume-io: frozen application I/O."""
+
+    def setUp(self):
+        super(SuspendIoTest, self).setUp()
+        self.useFixture(sim.BrickRouting(self.cluster))
+
+    def proc_status(self, host, minor=1, name='r0'):
+        text = host.execute('cat', '/proc/drbd', **ROOT)[0]
+        return text, ovt_drbd.parse_proc_drbd(text, {minor: name})[name]
+
+    def primary_replica(self, hosts=None, thin=False, nine=False):
+        hosts = hosts or [self.a, self.b]
+        self.replica(size='8m', hosts=hosts, thin=thin, nine=nine)
+        self.adm(hosts[0], 'primary', '--force', 'r0')
+        self.cluster.finish_syncs()
+        return hosts
+
+    def assert_frozen(self, host, path='/dev/drbd1'):
+        exc = self.assertRaises(OSError, host.write, path, 0, b'late')
+        self.assertEqual(errno.EAGAIN, exc.errno)
+        self.assertIn('I/O is suspended', str(exc))
+        exc = self.assertRaises(OSError, host.read, path, 0, 4)
+        self.assertEqual(errno.EAGAIN, exc.errno)
+        exc = self.refused(host, 'dd', 'if=/dev/zero', 'of=%s' % path,
+                           'bs=4096', 'count=1', 'oflag=direct')
+        self.assertIn("dd: error writing '%s': I/O is suspended" % path,
+                      exc.stderr)
+        exc = self.refused(host, 'dd', 'if=%s' % path,
+                           'of=/dev/volumes/copy', 'bs=4096', 'count=1')
+        self.assertIn("dd: error reading '%s': I/O is suspended" % path,
+                      exc.stderr)
+
+    def test_suspend_freezes_io_and_shows_in_proc_drbd(self):
+        self.primary_replica()
+        self.lvcreate(self.a, 'copy', '8m')
+        self.a.write('/dev/drbd1', 0, b'frozen')
+        text, status = self.proc_status(self.a)
+        self.assertIn(' C r-----', text)
+        self.assertFalse(status.suspended)
+        self.assertEqual(('', ''), self.adm(self.a, 'suspend-io', 'r0'))
+        self.adm(self.a, 'suspend-io', 'r0')
+        text, status = self.proc_status(self.a)
+        self.assertIn(' 1: cs:Connected ro:Primary/Secondary '
+                      'ds:UpToDate/UpToDate C s-----', text)
+        self.assertTrue(status.suspended)
+        self.assertEqual(ovt_drbd.Role.PRIMARY, status.role)
+        self.assertTrue(self.a.drbd()['r0']['suspended'])
+        self.assertFalse(self.b.drbd()['r0']['suspended'])
+        self.assert_frozen(self.a)
+        self.assertEqual(b'frozen', self.b.read('/dev/volumes/r0', 0, 6))
+        self.adm(self.a, 'resume-io', 'r0')
+        self.adm(self.a, 'resume-io', 'r0')
+        _text, status = self.proc_status(self.a)
+        self.assertFalse(status.suspended)
+        self.a.write('/dev/drbd1', 0, b'thawed')
+        self.assertEqual(b'thawed', self.b.read('/dev/volumes/r0', 0, 6))
+        self.a.execute('dd', 'if=/dev/drbd1', 'of=/dev/volumes/copy',
+                       'bs=4096', 'count=1', **ROOT)
+        self.assertEqual(b'thawed', self.a.read('/dev/volumes/copy', 0, 6))
+
+    def test_secondary_and_several_resources(self):
+        self.replica(size='8m')
+        self.replica(name='r1', minor=2, port=7002, size='8m')
+        self.adm(self.b, 'suspend-io', 'r0', 'r1')
+        self.assertEqual({'r0': True, 'r1': True},
+                         {n: r['suspended']
+                          for n, r in self.b.drbd().items()})
+        text = self.b.execute('cat', '/proc/drbd', **ROOT)[0]
+        statuses = ovt_drbd.parse_proc_drbd(text, {1: 'r0', 2: 'r1'})
+        self.assertTrue(all(s.suspended for s in statuses.values()))
+        self.adm(self.b, 'resume-io', 'r1')
+        self.assertEqual({'r0': True, 'r1': False},
+                         {n: r['suspended']
+                          for n, r in self.b.drbd().items()})
+
+    def test_unknown_resource_and_non_root_are_refused(self):
+        self.replica(up=False)
+        for command in ('suspend-io', 'resume-io'):
+            exc = self.refused(self.a, 'drbdadm', command, 'r0')
+            self.assertEqual(10, exc.exit_code)
+            self.assertIn('1: Failure: (127) Device minor not allocated',
+                          exc.stderr)
+            self.assertIn("Command 'drbdsetup-84 %s 1'" % command,
+                          exc.stderr)
+            exc = self.refused(self.a, 'drbdadm', command, 'nope')
+            self.assertIn("'nope' not defined in your config", exc.stderr)
+            exc = self.refused(self.a, 'drbdadm', command, 'r0',
+                               run_as_root=False)
+            self.assertIn('You need to be root', exc.stderr)
+        self.adm(self.a, 'up', 'r0')
+        exc = self.refused(self.a, 'drbdadm', 'suspend-io', 'r0', 'nope')
+        self.assertIn("'nope' not defined", exc.stderr)
+        self.assertTrue(self.a.drbd()['r0']['suspended'])
+
+    def test_crash_and_down_clear_the_suspension(self):
+        self.primary_replica()
+        self.adm(self.a, 'suspend-io', 'r0')
+        self.cluster.crash('hci-1')
+        self.cluster.boot('hci-1')
+        self.adm(self.a, 'up', 'r0')
+        self.assertFalse(self.a.drbd()['r0']['suspended'])
+        self.adm(self.b, 'suspend-io', 'r0')
+        self.adm(self.b, 'down', 'r0')
+        self.adm(self.b, 'up', 'r0')
+        _text, status = self.proc_status(self.b)
+        self.assertFalse(status.suspended)
+
+    def snapshot_while_suspended(self, hosts, lv_type):
+        host = hosts[0]
+        vg = brick_lvm.LVM(
+            'volumes', host.root_helper, executor=host.execute,
+            lvm_type='thin' if lv_type == 'thin' else 'default')
+        host.write('/dev/drbd1', 0, b'as of suspend')
+        self.adm(host, 'suspend-io', 'r0')
+        self.assertRaises(OSError, host.write, '/dev/drbd1', 0, b'lost')
+        vg.create_lv_snapshot('r0-snap', 'r0', lv_type=lv_type)
+        vg.activate_lv('r0-snap', is_snapshot=True)
+        self.adm(host, 'resume-io', 'r0')
+        host.write('/dev/drbd1', 0, b'after resume!')
+        self.assertEqual(b'as of suspend',
+                         host.read('/dev/volumes/r0-snap', 0, 13))
+        self.assertEqual(b'after resume!',
+                         host.read('/dev/volumes/r0', 0, 13))
+        self.assertEqual('r0', host.lvs()['r0-snap']['origin'])
+
+    def test_thick_snapshot_of_backing_lv_while_suspended(self):
+        self.snapshot_while_suspended(self.primary_replica(), 'default')
+
+    def test_thin_snapshot_on_drbd9_while_suspended(self):
+        hosts = [self.cluster.add_host('t%d' % i, vg_size_gib=10,
+                                       lvm_thin=True, drbd_version='9.2.7')
+                 for i in range(2)]
+        self.primary_replica(hosts, thin=True, nine=True)
+        self.adm(hosts[1], 'suspend-io', 'r0')
+        data = json.loads(hosts[1].execute('drbdsetup', 'status', '--json',
+                                           'r0', **ROOT)[0])
+        self.assertEqual((True, True), (data[0]['suspended'],
+                                        data[0]['suspended-user']))
+        status = ovt_drbd.parse_status_json(json.dumps(data))['r0']
+        self.assertTrue(status.suspended)
+        self.adm(hosts[1], 'resume-io', 'r0')
+        data = json.loads(hosts[1].execute('drbdsetup', 'status', '--json',
+                                           **ROOT)[0])
+        self.assertFalse(data[0]['suspended'])
+        exc = self.refused(hosts[0], 'drbdadm', 'suspend-io', 'r0', 'r0x')
+        self.assertIn("'r0x' not defined", exc.stderr)
+        self.adm(hosts[0], 'resume-io', 'r0')
+        self.snapshot_while_suspended(hosts, 'thin')
 
 
 class CliTest(SimTestCase):

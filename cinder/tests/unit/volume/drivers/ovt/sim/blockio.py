@@ -16,7 +16,8 @@
 ``dd`` copies zeros or another device into a device (``bs``, ``count``,
 ``skip``, ``seek``, ``iflag=count_bytes,direct``, ``oflag=direct``,
 ``conv=sparse,fdatasync``), writing through DRBD when the target is a DRBD
-device, and stops with ENOSPC at the end of the device as GNU dd does.
+device, and stops with ENOSPC at the end of the device as GNU dd does.  A
+DRBD device whose I/O is suspended fails the copy (the kernel would block).
 """
 
 import errno
@@ -111,6 +112,15 @@ def dd(ctx, args):
     room = max(0, dst.size - seek)
     wanted = room + 1 if length is None else length
     done = min(wanted, room)
+    if done > 0:
+        for dev, path, verb in ((src, ops['if'], 'reading'),
+                                (dst, ops['of'], 'writing')):
+            try:
+                devices.check_io(ctx, dev, path)
+            except OSError as err:
+                raise state.SimError(1, "dd: error %s '%s': %s\n0+0 records "
+                                        "in\n0+0 records out\n"
+                                     % (verb, path, err.strerror))
     _copy(ctx, src, dst, skip, seek, done, 'sparse' in conv)
     full, part = divmod(done, bs)
     summary = ('%d+%d records in\n%d+%d records out\n%d bytes (%s) copied, '

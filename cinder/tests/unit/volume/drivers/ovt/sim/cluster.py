@@ -345,6 +345,7 @@ class SimHost(object):
         with self._io() as ctx:
             dev = devices.open_device(ctx, path, write=True)
             blockio.check_range(dev, offset, len(data), path)
+            devices.check_io(ctx, dev, path)
             start = offset // blockio.BLOCK
             end = (offset + len(data) - 1) // blockio.BLOCK + 1
             blockio.write_blocks(ctx, dev, start, end,
@@ -355,6 +356,7 @@ class SimHost(object):
         with self._io() as ctx:
             dev = devices.open_device(ctx, path, write=False)
             blockio.check_range(dev, offset, length, path)
+            devices.check_io(ctx, dev, path)
             if dev.kind == 'drbd':
                 ctx.kres()[dev.res]['stats']['dr'] += \
                     length // 1024

@@ -19,7 +19,9 @@ The device functions resolve paths (``/dev/<vg>/<lv>``,
 ``/dev/mapper/<vg>-<lv>``, ``/dev/drbd<minor>``, ``/dev/drbd/by-res/...``)
 and apply the kernel's open rules: DRBD opens a backing LV exclusively, LIO
 opens its device exclusively, and a DRBD device opens only on the Primary
-(write: EROFS, read: EMEDIUMTYPE, as DRBD 8.4's ``drbd_open``).
+(write: EROFS, read: EMEDIUMTYPE, as DRBD 8.4's ``drbd_open``).  I/O to a
+DRBD device suspended by ``drbdadm suspend-io`` would block in the kernel;
+the simulator cannot block, so ``check_io`` refuses it with EAGAIN.
 """
 
 import collections
@@ -205,3 +207,16 @@ def open_device(ctx, path, write, exclusive=False):
         if exclusive and holders(ctx, dev.key):
             raise oserror(errno.EBUSY, path)
     return dev
+
+
+def suspended(ctx, dev):
+    """True when ``dev`` is a DRBD device whose I/O is suspended here."""
+    return dev.kind == 'drbd' and bool(
+        ctx.kres()[dev.res].get('suspended'))
+
+
+def check_io(ctx, dev, path):
+    """Raise OSError(EAGAIN) for application I/O to a suspended device."""
+    if suspended(ctx, dev):
+        raise OSError(errno.EAGAIN, 'I/O is suspended (drbdadm suspend-io %s;'
+                      ' DRBD would block until resume-io)' % dev.res, path)

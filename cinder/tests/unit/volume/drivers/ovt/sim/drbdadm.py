@@ -18,9 +18,11 @@ Accepted forms (options may also follow ``--`` before the command, as in
 [--max-peers=N]``, ``up``, ``down``, ``adjust``, ``primary [--force]``,
 ``secondary``, ``new-current-uuid [--clear-bitmap]``, ``resize
 [--assume-peer-has-space] [--assume-clean]``, ``connect
-[--discard-my-data]``, ``disconnect`` and ``dump``, each on one resource
-(``up``/``down``/``adjust`` also on ``all``); ``drbdsetup status --json
-[resource]`` on DRBD 9 hosts.  Anything else is refused.
+[--discard-my-data]``, ``disconnect``, ``dump``, ``suspend-io`` and
+``resume-io``, each on one resource (``up``/``down``/``adjust`` also on
+``all``; ``primary``/``secondary``/``suspend-io``/``resume-io`` also on
+several); ``drbdsetup status --json [resource]`` on DRBD 9 hosts.  Anything
+else is refused.
 """
 
 import os
@@ -37,7 +39,7 @@ _OPTIONS = {'create-md': ('--force', '--max-peers'),
             'new-current-uuid': ('--clear-bitmap',),
             'resize': ('--assume-peer-has-space', '--assume-clean'),
             'up': (), 'down': (), 'adjust': (), 'secondary': (),
-            'disconnect': (), 'dump': ()}
+            'disconnect': (), 'dump': (), 'suspend-io': (), 'resume-io': ()}
 
 
 def version_text(version):
@@ -111,8 +113,9 @@ def main(ctx, args):
 
 
 # Commands that take several resources in one call, as drbdadm's
-# "{command} {context...}" synopsis allows; role changes are what ev3 batches.
-_MULTI = ('primary', 'secondary')
+# "{command} {context...}" synopsis allows; role changes and I/O freezes are
+# what ev3 batches.
+_MULTI = ('primary', 'secondary', 'suspend-io', 'resume-io')
 
 
 def _run_each(ctx, command, targets, options):
@@ -436,6 +439,42 @@ class Commands(object):
                         source[1], member[0].host, source[0]):
                     kernel.start_sync(source, member, [[
                         old // drbd.BLOCK, new // drbd.BLOCK]])
+
+    # application I/O -------------------------------------------------------
+
+    def _minor_kres(self, cmd):
+        """The kernel state, or drbdsetup's error for an unknown minor.
+
+        ``suspend-io``/``resume-io`` are volume commands: drbdadm runs
+        ``drbdsetup suspend-io <minor>`` on 8.4 and 9 alike.
+        """
+        kres = self.kernel.res(self.name)
+        if kres is None:
+            drbd.failure(self.ctx, self.name, self.me.minor, 127,
+                         'Device minor not allocated', '%s %d'
+                         % (cmd, self.me.minor), 'unknown minor')
+        return kres
+
+    def suspend_io(self, options):
+        """Freeze application I/O on this host's device (``susp_user``).
+
+        Resync and writes replicated from peers still reach the backing
+        LV, as in DRBD; local reads and writes are refused until
+        ``resume-io`` (the kernel would block them).
+        """
+        kres = self._minor_kres('suspend-io')
+        if not kres.get('suspended'):
+            kres['suspended'] = True
+            self.ctx.log('%s: susp( 0 -> 1 )' % self.name)
+        return '', ''
+
+    def resume_io(self, options):
+        """Let application I/O on this host's device run again."""
+        kres = self._minor_kres('resume-io')
+        if kres.get('suspended'):
+            kres['suspended'] = False
+            self.ctx.log('%s: susp( 1 -> 0 )' % self.name)
+        return '', ''
 
     # connections -------------------------------------------------------------
 

@@ -75,9 +75,11 @@ def proc_drbd(ctx):
         cs = {'Connecting': 'WFConnection', 'StandAlone': 'StandAlone'}.get(
             conn) or ('Connected' if repl == 'Established' else repl)
         proto = kres['conf']['protocol'] if entry['want'] else ' '
-        lines.append('%2d: cs:%s ro:%s/%s ds:%s/%s %s r-----' % (
+        # The flags: 's' (suspended) or 'r' (running), then the resync
+        # pause and fencing/no-data suspension flags (never set here).
+        lines.append('%2d: cs:%s ro:%s/%s ds:%s/%s %s %s-----' % (
             kres['minor'], cs, kres['role'], prole, kres['disk'], pdisk,
-            proto))
+            proto, 's' if kres.get('suspended') else 'r'))
         stats = kres['stats']
         lines.append('    ns:%d nr:%d dw:%d dr:%d al:0 bm:0 lo:0 pe:0 ua:0 '
                      'ap:0 ep:1 wo:f oos:%d' % (stats['ns'], stats['nr'],
@@ -133,9 +135,11 @@ def _resource_json(ctx, kernel, name, kres):
             'name': node, 'connection-state': conn, 'congested': False,
             'peer-role': prole, 'tls': False, 'ap-in-flight': 0,
             'rs-in-flight': 0, 'peer_devices': [peer_dev]})
+    suspended = bool(kres.get('suspended'))
     return {
         'name': name, 'node-id': kres['conf']['node_id'],
-        'role': kres['role'], 'suspended': False, 'suspended-user': False,
+        'role': kres['role'], 'suspended': suspended,
+        'suspended-user': suspended,
         'suspended-no-data': False, 'suspended-fencing': False,
         'suspended-quorum': False, 'force-io-failures': False,
         'write-ordering': 'flush',
@@ -159,7 +163,7 @@ def status_json(ctx, names=None):
 
 
 def summary(ctx):
-    """{res: {minor, role, disk, size_bytes, peers: {node: {...}}}}."""
+    """{res: {minor, role, disk, size_bytes, suspended, peers: {...}}}."""
     kernel = drbd.Kernel(ctx)
     result = {}
     for name, kres in sorted(ctx.kres().items()):
@@ -172,6 +176,7 @@ def summary(ctx):
                            'out_of_sync_bytes': oos * drbd.BLOCK}
         result[name] = {'minor': kres['minor'], 'role': kres['role'],
                         'disk': kres['disk'], 'size_bytes': kres['size'],
+                        'suspended': bool(kres.get('suspended')),
                         'backing': '/dev/%s/%s' % (kres['vg'], kres['lv']),
                         'peers': peers}
     return result
