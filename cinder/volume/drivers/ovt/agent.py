@@ -193,6 +193,8 @@ class HostAgent(object):
                         name=name, host=self.backend_id,
                         reason='its LV holds %d bytes, %d needed'
                                % (have, lv_bytes))
+                if created_lv and resource.seed_lv is not None:
+                    self._seed(resource)
                 if created_lv:
                     self.drbdadm.create_md(name)
                 self.drbdadm.up(name)
@@ -204,6 +206,24 @@ class HostAgent(object):
         LOG.info('Replica of volume %s is up on %s (minor %d, port %d)',
                  name, self.backend_id, node.minor, node.port)
         return self.status([name]).get(name)
+
+    def _seed(self, resource):
+        """Copy this host's seed LV into the new LV (before create-md)."""
+        if self.vg.get_volume(resource.seed_lv) is None:
+            raise exception.ResourceNotFound(name=resource.seed_lv,
+                                             host=self.backend_id)
+        if not names.is_resource_name(resource.seed_lv):
+            # Thin snapshots carry LVM's activation skip flag.
+            self.vg.activate_lv(resource.seed_lv, is_snapshot=True)
+        self._execute(
+            'dd', 'if=%s' % names.lv_path(self.volume_group,
+                                          resource.seed_lv),
+            'of=%s' % names.lv_path(self.volume_group, resource.name),
+            'bs=1M', 'count=%d' % (resource.seed_bytes // MiB),
+            'iflag=direct', 'oflag=direct', run_as_root=True,
+            root_helper=self._root_helper)
+        LOG.info('Seeded volume %s on %s from %s (%d bytes)', resource.name,
+                 self.backend_id, resource.seed_lv, resource.seed_bytes)
 
     def _claim(self, resource, node):
         """Write the resource file unless a conflicting one exists.
@@ -302,7 +322,8 @@ class HostAgent(object):
 
     def skip_initial_sync(self, name):
         """Mark both sides UpToDate without a sync (thin volumes only)."""
-        if not self.resource(name).thin:
+        resource = self.resource(name)
+        if not resource.thin and resource.seed_lv is None:
             raise exception.RoleChangeRefused(
                 name=name, role='UpToDate without sync', host=self.backend_id,
                 reason='a thick LV holds old data; it must be synchronised')

@@ -188,6 +188,11 @@ class Resource(object):
     thin: bool
     shared_secret: typing.Optional[str] = dataclasses.field(
         default=None, repr=False)
+    # A new replica seeded with the first ``seed_bytes`` of the LV
+    # ``seed_lv`` of the same host (a snapshot or a volume): every replica
+    # starts with the same data, so no initial sync is needed.
+    seed_lv: typing.Optional[str] = None
+    seed_bytes: typing.Optional[int] = None
 
     def __post_init__(self):
         names.validate_resource_name(self.name)
@@ -215,6 +220,19 @@ class Resource(object):
                            'need 1-64 printable characters without quotes '
                            'or backslashes')
 
+        if (self.seed_lv is None) != (self.seed_bytes is None):
+            raise _invalid('seed', (self.seed_lv, self.seed_bytes),
+                           'needs both an LV and a byte count')
+        if self.seed_lv is not None:
+            if not (names.is_resource_name(self.seed_lv) or
+                    names.SNAPSHOT_RE.match(str(self.seed_lv))):
+                raise _invalid('seed lv', self.seed_lv,
+                               'expected volume-<uuid> or _snapshot-<uuid>')
+            _int('seed bytes', self.seed_bytes, 4 * KiB, self.size_bytes)
+            if self.seed_bytes % MiB:
+                raise _invalid('seed bytes', self.seed_bytes,
+                               'must be a multiple of 1 MiB')
+
     def node(self, backend_id):
         """The node of ``backend_id``, or None."""
         for node in self.nodes:
@@ -224,16 +242,19 @@ class Resource(object):
 
     def to_spec(self):
         """The JSON ``spec`` of ensure_replica (no name, no secret)."""
-        return {'size_bytes': self.size_bytes,
+        spec = {'size_bytes': self.size_bytes,
                 'thin': self.thin,
                 'protocol': self.protocol.value,
                 'resync_rate_mib': self.resync_rate_mib,
                 'nodes': [node.to_dict() for node in self.nodes]}
+        if self.seed_lv is not None:
+            spec['seed'] = {'lv': self.seed_lv, 'bytes': self.seed_bytes}
+        return spec
 
     @classmethod
     def from_spec(cls, name, spec, shared_secret):
         """Build from a spec received over the wire; refuses unknown keys."""
-        if not isinstance(spec, dict) or set(spec) != _SPEC_KEYS:
+        if not isinstance(spec, dict) or set(spec) - {'seed'} != _SPEC_KEYS:
             raise _invalid('spec', spec if not isinstance(spec, dict)
                            else sorted(spec),
                            'expected exactly %s' % sorted(_SPEC_KEYS))
@@ -249,7 +270,16 @@ class Resource(object):
                    resync_rate_mib=spec['resync_rate_mib'],
                    size_bytes=spec['size_bytes'],
                    thin=spec['thin'],
-                   shared_secret=shared_secret)
+                   shared_secret=shared_secret,
+                   **_seed_fields(spec.get('seed')))
+
+
+def _seed_fields(seed):
+    if seed is None:
+        return {}
+    if not isinstance(seed, dict) or set(seed) != {'lv', 'bytes'}:
+        raise _invalid('seed', seed, "expected {'lv': ..., 'bytes': ...}")
+    return {'seed_lv': seed['lv'], 'seed_bytes': seed['bytes']}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,6 +33,7 @@ host's storage) and Cinder's own target helper (the export).
 import os
 import socket
 import threading
+import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -395,24 +396,54 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         self._refuse_if_frozen('deleting snapshot %s' % snapshot.id)
         self.replicator.delete_snapshot(lv_name)
 
-    def create_cloned_volume(self, volume, src_vref):
-        """Clones of plain LVM volumes into plain LVM volumes only."""
-        self._refuse_replicated(src_vref, 'cloning')
-        if self._new_replicated(volume):
+    def _both_or_neither(self, volume, source, source_name, what):
+        wants = self._new_replicated(volume)
+        if (source_name is None) != (not wants):
             raise exception.Ev3Error(
-                reason='a replicated clone (volume %s) is not supported yet'
-                       % volume.id)
-        return super(ReplicatedVolumeDriver, self).create_cloned_volume(
-            volume, src_vref)
+                reason='volume %s from %s %s: both must be replicated, or '
+                       'neither, in this release' % (volume.id, what,
+                                                     source.id))
+        return wants
+
+    def create_cloned_volume(self, volume, src_vref):
+        """A clone: every host copies its own replica (no network copy).
+
+        A temporary snapshot of every replica, taken at one point in time,
+        seeds the new replicas; it is removed afterwards.
+        """
+        source = self._replicated_name(src_vref)
+        if not self._both_or_neither(volume, src_vref, source, 'volume'):
+            return super(ReplicatedVolumeDriver, self).create_cloned_volume(
+                volume, src_vref)
+        self._refuse_if_frozen('cloning volume %s' % src_vref.id)
+        temporary = '_snapshot-%s' % uuid.uuid4()
+        self.replicator.snapshot(source, temporary)
+        try:
+            return self._create_seeded(volume, temporary,
+                                       src_vref.size * units.Gi)
+        finally:
+            self.replicator.delete_snapshot(temporary)
 
     def create_volume_from_snapshot(self, volume, snapshot):
-        """Volumes from snapshots of plain LVM volumes, plain only."""
-        if self._new_replicated(volume):
-            raise exception.Ev3Error(
-                reason='a replicated volume from a snapshot (volume %s) is '
-                       'not supported yet' % volume.id)
-        return super(ReplicatedVolumeDriver,
-                     self).create_volume_from_snapshot(volume, snapshot)
+        """Every host builds the new replica from its own snapshot copy."""
+        source = self._replicated_name(snapshot.volume)
+        if not self._both_or_neither(volume, snapshot, source, 'snapshot'):
+            return super(ReplicatedVolumeDriver,
+                         self).create_volume_from_snapshot(volume, snapshot)
+        self._refuse_if_frozen('creating volume %s' % volume.id)
+        return self._create_seeded(volume,
+                                   self._escape_snapshot(snapshot['name']),
+                                   snapshot.volume_size * units.Gi)
+
+    def _create_seeded(self, volume, seed_lv, seed_bytes):
+        name = names.resource_name(volume)
+        self.replicator.create(name, seed_bytes,
+                               thin=self.configuration.lvm_type == 'thin',
+                               seed=(seed_lv, seed_bytes))
+        if volume.size * units.Gi > seed_bytes:
+            # DRBD resynchronises the grown area from the Primary.
+            self.replicator.extend(name, volume.size * units.Gi)
+        return {'replication_status': 'enabled'}
 
     def revert_to_snapshot(self, context, volume, snapshot):
         """Revert plain LVM volumes only."""

@@ -98,7 +98,7 @@ class Replicator(object):
         return minor, port
 
     def build_spec(self, size_bytes, thin, protocol, resync_rate_mib, minor,
-                   port):
+                   port, seed=None):
         """The replica spec of a new resource on every host."""
         nodes = []
         for node_id, host in enumerate(self.hosts()):
@@ -110,17 +110,22 @@ class Replicator(object):
                           'port': port,
                           'minor': minor,
                           'volume_group': facts['volume_group']})
-        return {'size_bytes': int(size_bytes), 'thin': bool(thin),
+        spec = {'size_bytes': int(size_bytes), 'thin': bool(thin),
                 'protocol': protocol, 'resync_rate_mib': int(resync_rate_mib),
                 'nodes': nodes}
+        if seed is not None:
+            spec['seed'] = {'lv': seed[0], 'bytes': int(seed[1])}
+        return spec
 
     def create(self, name, size_bytes, thin, protocol=None,
-               resync_rate_mib=None):
+               resync_rate_mib=None, seed=None):
         """Create resource ``name`` on every host and make it Primary here.
 
-        Thin replicas read zeros, so the initial sync is skipped; thick
-        replicas hold old data, so this host becomes the sync source and
-        DRBD copies everything at the configured rate.
+        Thin replicas read zeros and seeded replicas (``seed`` = (LV name,
+        bytes), copied on every host from its own LV) hold the same data,
+        so their initial sync is skipped; other thick replicas hold old
+        data, so this host becomes the sync source and DRBD copies
+        everything at the configured rate.
         """
         protocol = protocol or self.settings.protocol
         rate = resync_rate_mib or self.settings.resync_rate_mib
@@ -134,9 +139,9 @@ class Replicator(object):
                 for host in self.hosts():
                     self.facts(host, refresh=True)
                 spec = self._place(name, size_bytes, thin, protocol, rate,
-                                   done)
+                                   done, seed)
             self._wait_connected(name)
-            if thin:
+            if thin or seed is not None:
                 self.local.skip_initial_sync(name)
                 self.local.promote(name)
             else:
@@ -154,12 +159,13 @@ class Replicator(object):
                  protocol)
         return spec
 
-    def _place(self, name, size_bytes, thin, protocol, rate, done):
+    def _place(self, name, size_bytes, thin, protocol, rate, done,
+               seed=None):
         last = None
         for _attempt in range(ALLOCATION_ATTEMPTS):
             minor, port = self._allocate()
             spec = self.build_spec(size_bytes, thin, protocol, rate, minor,
-                                   port)
+                                   port, seed)
             try:
                 for host in self.hosts():
                     try:

@@ -200,7 +200,7 @@ def replica_spec(spec, own_backend_id, own_volume_group):
         entry for the host must use exactly it, so that no command ever runs
         on a device outside it.
     """
-    fields('spec', spec, required=SPEC_FIELDS)
+    fields('spec', spec, required=SPEC_FIELDS, optional=('seed',))
     nodes = spec['nodes']
     if not isinstance(nodes, list):
         raise ValueError('spec: nodes must be a list')
@@ -219,7 +219,7 @@ def replica_spec(spec, own_backend_id, own_volume_group):
                          'configured volume group %s' %
                          (own[0]['volume_group'], own_backend_id,
                           own_volume_group))
-    return {
+    checked_spec = {
         'size_bytes': size_bytes(spec['size_bytes']),
         'thin': boolean('thin', spec['thin']),
         'protocol': protocol(spec['protocol']),
@@ -227,6 +227,25 @@ def replica_spec(spec, own_backend_id, own_volume_group):
                                    spec['resync_rate_mib'], 1, 1 << 20),
         'nodes': checked,
     }
+    if 'seed' in spec:
+        checked_spec['seed'] = seed(spec['seed'], checked_spec['size_bytes'])
+    return checked_spec
+
+
+def seed(value, limit):
+    """Return a validated ``{"lv", "bytes"}`` seed of a new replica.
+
+    The seed LV is named like a volume or a snapshot; the receiving host
+    only ever looks for it in its own volume group.
+    """
+    fields('seed', value, required=('lv', 'bytes'))
+    lv = value['lv']
+    if not isinstance(lv, str) or not (names.RESOURCE_RE.match(lv) or
+                                       names.SNAPSHOT_RE.match(lv)):
+        raise _invalid_name('seed lv', lv,
+                            'expected volume-<uuid> or _snapshot-<uuid>')
+    return {'lv': lv, 'bytes': integer('seed bytes', value['bytes'], 1,
+                                       limit)}
 
 
 def resource_names(value):

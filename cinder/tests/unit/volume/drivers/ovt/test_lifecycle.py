@@ -404,16 +404,13 @@ class ScaleTestCase(LabTestCase):
 class NotYetReplicatedTestCase(LabTestCase):
     """Operations issue 3 will replicate are refused, not done halfway."""
 
-    def test_clone_revert_retype_refused_for_replicated(self):
+    def test_revert_retype_refused_for_replicated(self):
         self.start_lab()
         volume = self.lab.volume()
         self.primary.create_volume(volume)
         self.lab.cluster.finish_syncs()
         before = self.lab.holdings()
         snapshot = mock_snapshot(self.lab, volume)
-        clone = self.lab.volume()
-        self.assertRaises(exception.Ev3Error,
-                          self.primary.create_cloned_volume, clone, volume)
         self.assertRaises(exception.Ev3Error,
                           self.primary.revert_to_snapshot, self.lab.ctx,
                           volume, snapshot)
@@ -551,3 +548,79 @@ class SnapshotTestCase(LabTestCase):
         self.assertEqual({volume.name: 'Primary'}, self.lab.node(1).roles())
         self.assertEqual(b'kept', self.lab.node(1).sim.read(
             '/dev/volumes/_%s' % snapshot.name, 0, 4))
+
+
+@ddt.ddt
+class SeededVolumeTestCase(LabTestCase):
+    """Volumes from snapshots and clones: each host copies its own LV."""
+
+    def _source(self, data, **topology):
+        self.start_lab(**topology)
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        self.lab.node(0).sim.write(self.primary.local_path(volume), 4096,
+                                   data)
+        return volume
+
+    def _assert_holds(self, volume, size_gib, data):
+        # No sync was needed: every replica is UpToDate without
+        # finish_syncs, holds the data and has exactly the asked size.
+        self.assert_replicated(volume, size_gib, synced=True)
+        for node in self.lab.nodes:
+            self.assertEqual(data, node.sim.read(
+                '/dev/volumes/%s' % volume.name, 4096, len(data)), node.name)
+
+    @ddt.data(dict(TOPOLOGIES[0], lvm_type='default'),
+              dict(TOPOLOGIES[1], lvm_type='default'),
+              dict(TOPOLOGIES[0], lvm_type='thin'))
+    def test_volume_from_snapshot(self, topology):
+        source = self._source(b'snapshot data', **topology)
+        snapshot = mock_snapshot(self.lab, source)
+        self.primary.create_snapshot(snapshot)
+        self.lab.node(0).sim.write(self.primary.local_path(source), 4096,
+                                   b'later write!!')
+        volume = self.lab.volume(size=1)
+        update = self.primary.create_volume_from_snapshot(volume, snapshot)
+        self.assertEqual({'replication_status': 'enabled'}, update)
+        self._assert_holds(volume, 1, b'snapshot data')
+
+    def test_larger_volume_from_snapshot_syncs_the_new_area(self):
+        source = self._source(b'snapshot data')
+        snapshot = mock_snapshot(self.lab, source)
+        self.primary.create_snapshot(snapshot)
+        volume = self.lab.volume(size=2)
+        self.primary.create_volume_from_snapshot(volume, snapshot)
+        self.lab.cluster.finish_syncs()
+        self._assert_holds(volume, 2, b'snapshot data')
+
+    @ddt.data(*TOPOLOGIES)
+    def test_clone(self, topology):
+        source = self._source(b'clone me', **topology)
+        clone = self.lab.volume(size=1)
+        self.primary.create_cloned_volume(clone, source)
+        self._assert_holds(clone, 1, b'clone me')
+        # The temporary snapshot is gone from every host.
+        for node in self.lab.nodes:
+            self.assertEqual([], [lv for lv in node.holdings()['lvs']
+                                  if lv.startswith('_snapshot-')])
+
+    def test_clone_failing_on_a_peer_leaves_nothing(self):
+        source = self._source(b'clone me')
+        self.lab.cluster.fail_next('hci-0002', ['dd'], 'I/O error', 1)
+        clone = self.lab.volume(size=1)
+        self.assertRaises(cinder_exception.VolumeBackendAPIException,
+                          self.primary.create_cloned_volume, clone, source)
+        self.assert_nothing_of(clone)
+        for node in self.lab.nodes:
+            self.assertEqual([], [lv for lv in node.holdings()['lvs']
+                                  if lv.startswith('_snapshot-')])
+
+    def test_mixed_replication_refused(self):
+        source = self._source(b'x')
+        plain = self.lab.volume(replicated=False)
+        err = self.assertRaises(exception.Ev3Error,
+                                self.primary.create_cloned_volume, plain,
+                                source)
+        self.assertIn('both must be replicated', str(err))
+        self.assert_nothing_of(plain)

@@ -213,6 +213,9 @@ class InstalledDistributionTestCase(testtools.TestCase):
             here)
 
 
+UUID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
+
+
 class RootwrapFiltersTestCase(testtools.TestCase):
     """ev3.filters allows exactly the commands the driver runs as root."""
 
@@ -259,6 +262,9 @@ class RootwrapFiltersTestCase(testtools.TestCase):
                 ('blockdev', '--getsize64', '/dev/volumes/volume-1'),
                 ('dd', 'if=/dev/zero', 'of=/dev/drbd12', 'bs=1M',
                  'count=1024', 'oflag=direct'),
+                ('dd', 'if=/dev/volumes/_snapshot-%s' % UUID,
+                 'of=/dev/volumes/volume-%s' % UUID, 'bs=1M', 'count=1024',
+                 'iflag=direct', 'oflag=direct'),
                 ('env', 'LC_ALL=C', 'lvcreate', '-n', 'volume-1', 'volumes'),
                 ('env', 'LC_ALL=C', 'lvs', '--noheadings'),
                 ('lvremove', '-f', 'volumes/volume-1'),
@@ -271,6 +277,13 @@ class RootwrapFiltersTestCase(testtools.TestCase):
                  'oflag=direct'),
                 ('dd', 'if=/dev/drbd1', 'of=/dev/drbd2', 'bs=1M', 'count=1',
                  'oflag=direct'),
+                ('dd', 'if=/dev/volumes/_snapshot-%s' % UUID, 'of=/dev/sda',
+                 'bs=1M', 'count=1', 'iflag=direct', 'oflag=direct'),
+                ('dd', 'if=/dev/sda', 'of=/dev/volumes/volume-%s' % UUID,
+                 'bs=1M', 'count=1', 'iflag=direct', 'oflag=direct'),
+                ('dd', 'if=/dev/volumes/../../dev/sda/volume-%s' % UUID,
+                 'of=/dev/volumes/volume-%s' % UUID, 'bs=1M', 'count=1',
+                 'iflag=direct', 'oflag=direct'),
                 ('blockdev', '--getsize64', '/dev/../sda'),
                 ('blockdev', '--setrw', '/dev/drbd1'),
                 ('blockdev', '--getsize64', '/dev/volumes/../../sda')):
