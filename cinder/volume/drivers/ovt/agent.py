@@ -396,6 +396,26 @@ class HostAgent(object):
             self.vg.delete(snapshot)
             LOG.info('Snapshot %s removed on %s', snapshot, self.backend_id)
 
+    def restore_from(self, name, snapshot, size_bytes):
+        """Write snapshot ``snapshot`` over the DRBD device of ``name``.
+
+        Runs on the Primary: the writes go through DRBD, so every connected
+        replica receives them at once and a disconnected one resyncs them.
+        """
+        names.validate_snapshot_name(snapshot)
+        self._refuse_if_frozen('reverting %s' % name)
+        if self.vg.get_volume(snapshot) is None:
+            raise exception.ResourceNotFound(name=snapshot,
+                                             host=self.backend_id)
+        self.vg.activate_lv(snapshot, is_snapshot=True)
+        self._execute(
+            'dd', 'if=%s' % names.lv_path(self.volume_group, snapshot),
+            'of=%s' % self.device_path(name), 'bs=1M',
+            'count=%d' % (size_bytes // MiB), 'iflag=direct', 'oflag=direct',
+            run_as_root=True, root_helper=self._root_helper)
+        LOG.info('Volume %s reverted to snapshot %s on %s (through DRBD)',
+                 name, snapshot, self.backend_id)
+
     def suspend_io(self, name):
         """Freeze I/O on this host's device of ``name`` (the Primary)."""
         self.drbdadm.suspend_io(name)

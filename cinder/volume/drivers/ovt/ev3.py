@@ -446,10 +446,20 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         return {'replication_status': 'enabled'}
 
     def revert_to_snapshot(self, context, volume, snapshot):
-        """Revert plain LVM volumes only."""
-        self._refuse_replicated(volume, 'reverting')
-        return super(ReplicatedVolumeDriver, self).revert_to_snapshot(
-            context, volume, snapshot)
+        """Revert every replica: the snapshot is written through DRBD.
+
+        The Primary copies its snapshot over its DRBD device, so every
+        replica ends with the snapshot's data (a peer that is away
+        resynchronises it and reports ``enabling`` until done).
+        """
+        name = self._replicated_name(volume)
+        if name is None:
+            return super(ReplicatedVolumeDriver, self).revert_to_snapshot(
+                context, volume, snapshot)
+        self._refuse_if_frozen('reverting volume %s' % volume.id)
+        self._primary_device(volume, name)
+        self.agent.restore_from(name, self._escape_snapshot(snapshot['name']),
+                                snapshot.volume_size * units.Gi)
 
     def retype(self, context, volume, new_type, diff, host):
         """In place only when replication does not change."""

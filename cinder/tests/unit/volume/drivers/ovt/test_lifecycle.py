@@ -404,16 +404,12 @@ class ScaleTestCase(LabTestCase):
 class NotYetReplicatedTestCase(LabTestCase):
     """Operations issue 3 will replicate are refused, not done halfway."""
 
-    def test_revert_retype_refused_for_replicated(self):
+    def test_retype_across_replication_refused(self):
         self.start_lab()
         volume = self.lab.volume()
         self.primary.create_volume(volume)
         self.lab.cluster.finish_syncs()
         before = self.lab.holdings()
-        snapshot = mock_snapshot(self.lab, volume)
-        self.assertRaises(exception.Ev3Error,
-                          self.primary.revert_to_snapshot, self.lab.ctx,
-                          volume, snapshot)
         plain = {'extra_specs': {'volume_backend_name': 'ev3'}}
         self.assertFalse(self.primary.retype(self.lab.ctx, volume, plain,
                                              {}, 'hci-0001@RBS#ev3'))
@@ -536,6 +532,33 @@ class SnapshotTestCase(LabTestCase):
         self.assertEqual(0, stats['pools'][0]['ev3_pending_removals'])
         self.assertEqual({n.name: None for n in self.lab.nodes},
                          self._snap_lvs(snapshot))
+
+    @ddt.data('default', 'thin')
+    def test_revert_reaches_every_replica(self, lvm_type):
+        volume = self._volume_with(b'before', lvm_type=lvm_type)
+        snapshot = mock_snapshot(self.lab, volume)
+        self.primary.create_snapshot(snapshot)
+        device = self.primary.local_path(volume)
+        self.lab.node(0).sim.write(device, 0, b'after!')
+        self.primary.revert_to_snapshot(self.lab.ctx, volume, snapshot)
+        for node in self.lab.nodes:
+            self.assertEqual(b'before', node.sim.read(
+                '/dev/volumes/%s' % volume.name, 0, 6), node.name)
+        # The snapshot is still there for the next revert.
+        self.assertIsNotNone(self._snap_lvs(snapshot)['hci-0002'])
+
+    def test_revert_with_peer_away_resyncs_it(self):
+        volume = self._volume_with(b'before')
+        snapshot = mock_snapshot(self.lab, volume)
+        self.primary.create_snapshot(snapshot)
+        self.lab.node(0).sim.write(self.primary.local_path(volume), 0,
+                                   b'after!')
+        self.lab.node(1).crash()
+        self.primary.revert_to_snapshot(self.lab.ctx, volume, snapshot)
+        self.lab.node(1).restart()
+        self.lab.cluster.finish_syncs()
+        self.assertEqual(b'before', self.lab.node(1).sim.read(
+            '/dev/volumes/%s' % volume.name, 0, 6))
 
     def test_snapshot_survives_failover(self):
         volume = self._volume_with(b'kept')
