@@ -164,8 +164,13 @@ class HostAgent(object):
 
     # -- verbs ---------------------------------------------------------------
 
-    def ensure_replica(self, name, spec):
-        """Create what is missing of resource ``name`` here and bring it up."""
+    def ensure_replica(self, name, spec, adopt=False):
+        """Create what is missing of resource ``name`` here and bring it up.
+
+        ``adopt`` (this host only, never over the peer API): the LV exists
+        and holds a plain volume's data; it grows by DRBD's metadata and
+        becomes the replica, its data kept.
+        """
         names.validate_resource_name(name)
         self._refuse_if_frozen('creating a replica of %s' % name)
         resource = drbd.Resource.from_spec(
@@ -188,6 +193,8 @@ class HostAgent(object):
                     created_lv = True
                     LOG.info('Created LV %s (%s) for volume %s on %s',
                              name, size_str, name, self.backend_id)
+                elif have < lv_bytes and adopt:
+                    self.vg.extend_volume(name, size_str)
                 elif have < lv_bytes:
                     raise exception.ReplicaConflict(
                         name=name, host=self.backend_id,
@@ -195,7 +202,7 @@ class HostAgent(object):
                                % (have, lv_bytes))
                 if created_lv and resource.seed_lv is not None:
                     self._seed(resource)
-                if created_lv:
+                if created_lv or (adopt and created_file):
                     self.drbdadm.create_md(name)
                 self.drbdadm.up(name)
             except Exception:
@@ -293,6 +300,21 @@ class HostAgent(object):
             if self.vg.get_volume(name) is not None:
                 self.vg.delete(name)
         LOG.info('Removed replica of volume %s on %s', name, self.backend_id)
+
+    def release_replica(self, name):
+        """Stop replicating ``name`` here but keep its LV and data.
+
+        This host only (retype to a type without replication): DRBD goes
+        down and the resource file goes; the LV is a plain volume again.
+        """
+        names.validate_resource_name(name)
+        with self._lock(name):
+            if self.has_resource(name):
+                self.drbdadm.down(name)
+                self.resource_files.remove(name)
+                self._forget_files()
+        LOG.info('Volume %s on %s is a plain LV again', name,
+                 self.backend_id)
 
     def grow_replica(self, name, size_bytes):
         """Grow the LV of ``name`` for a usable size and record it."""

@@ -469,12 +469,26 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
             wants = volume_utils.is_replicated_spec(specs or {})
             has = self._replicated_name(volume) is not None
             if wants != has:
-                LOG.warning('Retype of volume %s would turn replication %s; '
-                            'not supported in place yet', volume.id,
-                            'on' if wants else 'off')
-                return False
+                return self._retype_replication(volume, wants)
         return super(ReplicatedVolumeDriver, self).retype(
             context, volume, new_type, diff, host)
+
+    def _retype_replication(self, volume, wants):
+        """Turn replication on or off in place (detached volumes only)."""
+        if volume['status'] == 'in-use' or volume.get('volume_attachment'):
+            LOG.warning('Retype of volume %s would turn replication %s '
+                        'while it is attached; detach it first', volume.id,
+                        'on' if wants else 'off')
+            return False
+        self._refuse_if_frozen('retyping volume %s' % volume.id)
+        name = names.resource_name(volume)
+        if wants:
+            self.replicator.add_replication(
+                name, volume.size * units.Gi,
+                thin=self.configuration.lvm_type == 'thin')
+        else:
+            self.replicator.drop_replication(name)
+        return True
 
     def manage_existing(self, volume, existing_ref):
         """Adopt plain LVs only."""

@@ -216,6 +216,61 @@ class Replicator(object):
                           name, host.backend_id, err)
                 self.state.add_pending_removal(host.backend_id, name)
 
+    # -- retype: replication on and off
+
+    def add_replication(self, name, size_bytes, thin):
+        """Make the plain volume ``name`` here a replicated one.
+
+        Its LV grows by DRBD's metadata and keeps its data; new replicas
+        on the peers are filled by a full sync from this host.
+        """
+        done = []
+        try:
+            with self._allocation_lock:
+                for host in self.hosts():
+                    self.facts(host, refresh=True)
+                minor, port = self._allocate()
+                spec = self.build_spec(
+                    size_bytes, thin, self.settings.protocol,
+                    self.settings.resync_rate_mib, minor, port)
+                self.local.ensure_replica(name, spec, adopt=True)
+                done.append(self.local)
+                for peer in self.hosts()[1:]:
+                    try:
+                        peer.ensure_replica(name, spec)
+                    except exception.PeerError:
+                        done.append(peer)
+                        raise
+                    done.append(peer)
+            self._wait_connected(name)
+            self.local.promote(name, force=True)
+        except Exception as err:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Turning replication on for volume %s failed (%s); '
+                          'it stays a plain volume', name, err)
+                for host in reversed(done):
+                    if host is self.local:
+                        self._quietly(self.local.release_replica, name)
+                    else:
+                        self._rollback(name, [host])
+        LOG.info('Volume %s is now replicated to %s; the peers receive a '
+                 'full sync', name,
+                 ', '.join(h.backend_id for h in self.hosts()[1:]))
+
+    def drop_replication(self, name):
+        """Make replicated ``name`` a plain volume here; peers drop theirs."""
+        self.local.release_replica(name)
+        for peer in self.hosts()[1:]:
+            self._remove_on_peer(peer, name)
+        LOG.info('Volume %s is no longer replicated', name)
+
+    def _quietly(self, step, *args):
+        try:
+            step(*args)
+        except Exception as err:
+            LOG.error('Rollback step %s%r failed: %s', step.__name__, args,
+                      err)
+
     # -- delete --------------------------------------------------------------
 
     def delete(self, name, clear_bytes=0):

@@ -402,13 +402,14 @@ class ScaleTestCase(LabTestCase):
 
 
 class NotYetReplicatedTestCase(LabTestCase):
-    """Operations issue 3 will replicate are refused, not done halfway."""
+    """What is refused rather than done halfway, and plain volumes."""
 
-    def test_retype_across_replication_refused(self):
+    def test_retype_of_attached_volume_refused(self):
         self.start_lab()
         volume = self.lab.volume()
         self.primary.create_volume(volume)
         self.lab.cluster.finish_syncs()
+        volume.status = 'in-use'
         before = self.lab.holdings()
         plain = {'extra_specs': {'volume_backend_name': 'ev3'}}
         self.assertFalse(self.primary.retype(self.lab.ctx, volume, plain,
@@ -647,3 +648,72 @@ class SeededVolumeTestCase(LabTestCase):
                                 source)
         self.assertIn('both must be replicated', str(err))
         self.assert_nothing_of(plain)
+
+
+@ddt.ddt
+class RetypeTestCase(LabTestCase):
+
+    REPLICATED = {'extra_specs': {'volume_backend_name': 'ev3',
+                                  'replication_enabled': '<is> True'}}
+    PLAIN = {'extra_specs': {'volume_backend_name': 'ev3'}}
+
+    @ddt.data(*TOPOLOGIES)
+    def test_replication_on_keeps_data_and_fills_peers(self, topology):
+        self.start_lab(**topology)
+        volume = self.lab.volume(replicated=False)
+        self.primary.create_volume(volume)
+        lv = '/dev/volumes/%s' % volume.name
+        self.lab.node(0).sim.write(lv, 4096, b'plain data')
+        self.assertTrue(self.primary.retype(
+            self.lab.ctx, volume, self.REPLICATED, {}, 'hci-0001@RBS#ev3'))
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 1)
+        self.assertTrue(self.primary.local_path(volume).startswith(
+            '/dev/drbd'))
+        for node in self.lab.nodes:
+            self.assertEqual(b'plain data', node.sim.read(lv, 4096, 10),
+                             node.name)
+
+    def test_replication_off_keeps_data_and_drops_peers(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        device = self.primary.local_path(volume)
+        self.lab.node(0).sim.write(device, 4096, b'kept here')
+        self.assertTrue(self.primary.retype(
+            self.lab.ctx, volume, self.PLAIN, {}, 'hci-0001@RBS#ev3'))
+        held = self.lab.node(0).holdings()
+        self.assertIn(volume.name, held['lvs'])
+        self.assertNotIn(volume.name, held['drbd'])
+        self.assertEqual([], held['files'])
+        self.assert_nothing_of(volume, nodes=[self.lab.node(1)])
+        lv = '/dev/volumes/%s' % volume.name
+        self.assertEqual(b'kept here',
+                         self.lab.node(0).sim.read(lv, 4096, 9))
+        self.assertEqual('/dev/mapper/volumes-%s'
+                         % volume.name.replace('-', '--'),
+                         self.primary.local_path(volume))
+        # And back on again.
+        self.assertTrue(self.primary.retype(
+            self.lab.ctx, volume, self.REPLICATED, {}, 'hci-0001@RBS#ev3'))
+        self.lab.cluster.finish_syncs()
+        self.assertEqual(b'kept here',
+                         self.lab.node(1).sim.read(lv, 4096, 9))
+
+    def test_replication_on_failing_on_peer_leaves_plain_volume(self):
+        self.start_lab()
+        volume = self.lab.volume(replicated=False)
+        self.primary.create_volume(volume)
+        lv = '/dev/volumes/%s' % volume.name
+        self.lab.node(0).sim.write(lv, 0, b'precious')
+        self.lab.cluster.fail_next('hci-0002', ['drbdadm', 'up'], 'no', 10)
+        self.assertRaises(cinder_exception.VolumeBackendAPIException,
+                          self.primary.retype, self.lab.ctx, volume,
+                          self.REPLICATED, {}, 'hci-0001@RBS#ev3')
+        held = self.lab.node(0).holdings()
+        self.assertIn(volume.name, held['lvs'])
+        self.assertNotIn(volume.name, held['drbd'])
+        self.assertEqual([], held['files'])
+        self.assert_nothing_of(volume, nodes=[self.lab.node(1)])
+        self.assertEqual(b'precious', self.lab.node(0).sim.read(lv, 0, 8))
