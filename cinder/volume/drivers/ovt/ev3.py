@@ -491,13 +491,22 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         return True
 
     def manage_existing(self, volume, existing_ref):
-        """Adopt plain LVs only."""
-        if self._new_replicated(volume):
-            raise exception.Ev3Error(
-                reason='managing an LV as replicated volume %s is not '
-                       'supported yet' % volume.id)
-        return super(ReplicatedVolumeDriver, self).manage_existing(
-            volume, existing_ref)
+        """Adopt an LV; for a replicated type, replicate it to the peers.
+
+        The LV is renamed as Cinder's LVM driver does, then (replicated
+        type) grows by DRBD's metadata, keeps its data and is copied to new
+        replicas on the peers by a full sync.
+        """
+        if not self._new_replicated(volume):
+            return super(ReplicatedVolumeDriver, self).manage_existing(
+                volume, existing_ref)
+        self._refuse_if_frozen('managing volume %s' % volume.id)
+        super(ReplicatedVolumeDriver, self).manage_existing(volume,
+                                                            existing_ref)
+        self.replicator.add_replication(
+            names.resource_name(volume), volume.size * units.Gi,
+            thin=self.configuration.lvm_type == 'thin')
+        return {'replication_status': 'enabled'}
 
     # -- export
 

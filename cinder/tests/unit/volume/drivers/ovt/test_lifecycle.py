@@ -717,3 +717,25 @@ class RetypeTestCase(LabTestCase):
         self.assertEqual([], held['files'])
         self.assert_nothing_of(volume, nodes=[self.lab.node(1)])
         self.assertEqual(b'precious', self.lab.node(0).sim.read(lv, 0, 8))
+
+
+class ManageTestCase(LabTestCase):
+
+    def test_manage_existing_lv_as_replicated(self):
+        self.start_lab()
+        self.lab.node(0).sim.execute(
+            'env', 'LC_ALL=C', 'lvcreate', '-n', 'legacy-disk', 'volumes',
+            '-L', '1g', run_as_root=True)
+        self.lab.node(0).sim.write('/dev/volumes/legacy-disk', 0, b'legacy')
+        volume = self.lab.volume(size=1)
+        ref = {'source-name': 'legacy-disk'}
+        self.assertEqual(1, self.primary.manage_existing_get_size(volume,
+                                                                  ref))
+        update = self.primary.manage_existing(volume, ref)
+        self.assertEqual({'replication_status': 'enabled'}, update)
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(volume, 1)
+        lv = '/dev/volumes/%s' % volume.name
+        for node in self.lab.nodes:
+            self.assertEqual(b'legacy', node.sim.read(lv, 0, 6), node.name)
+            self.assertNotIn('legacy-disk', node.holdings()['lvs'])
