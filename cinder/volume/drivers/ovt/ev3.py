@@ -284,17 +284,32 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
 
     # -- which volumes are replicated
 
+    def _type_specs(self, volume):
+        if not volume.get('volume_type_id'):
+            return {}
+        try:
+            vtype = volume.volume_type
+            return dict(vtype.extra_specs or {}) if vtype else {}
+        except cinder_exception.NotFound:
+            LOG.warning('Volume type %s of volume %s not found; treating '
+                        'it as not replicated', volume['volume_type_id'],
+                        volume['id'])
+            return {}
+
+    def _type_protocol(self, volume):
+        """DRBD protocol of the type's ev3:replication_mode, or the default."""
+        mode = self._type_specs(volume).get('ev3:replication_mode')
+        if mode is None:
+            return self.settings.protocol
+        if mode not in options.MODES:
+            raise exception.Ev3Error(
+                reason='volume type of volume %s has ev3:replication_mode=%r; '
+                       'use one of %s' % (volume.id, mode,
+                                          ', '.join(sorted(options.MODES))))
+        return options.MODES[mode]
+
     def _type_wants_replication(self, volume):
-        specs = {}
-        if volume.get('volume_type_id'):
-            try:
-                vtype = volume.volume_type
-                specs = vtype.extra_specs if vtype else {}
-            except cinder_exception.NotFound:
-                LOG.warning('Volume type %s of volume %s not found; treating '
-                            'it as not replicated', volume['volume_type_id'],
-                            volume['id'])
-        return volume_utils.is_replicated_spec(specs)
+        return volume_utils.is_replicated_spec(self._type_specs(volume))
 
     def _new_replicated(self, volume):
         """True when a new volume must be replicated on this backend."""
@@ -323,7 +338,8 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         name = names.resource_name(volume)
         self._refuse_if_frozen('creating volume %s' % volume.id)
         self.replicator.create(name, volume.size * units.Gi,
-                               thin=self.configuration.lvm_type == 'thin')
+                               thin=self.configuration.lvm_type == 'thin',
+                               protocol=self._type_protocol(volume))
         return {'replication_status': 'enabled'}
 
     def delete_volume(self, volume):
@@ -462,14 +478,22 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
                                 snapshot.volume_size * units.Gi)
 
     def retype(self, context, volume, new_type, diff, host):
-        """In place only when replication does not change."""
+        """Replication on/off in place; a mode change is left to Cinder."""
         if self.replicated_backend:
-            specs = (new_type or {}).get('extra_specs') if isinstance(
-                new_type, dict) else None
-            wants = volume_utils.is_replicated_spec(specs or {})
-            has = self._replicated_name(volume) is not None
-            if wants != has:
+            specs = ((new_type or {}).get('extra_specs') if isinstance(
+                new_type, dict) else None) or {}
+            wants = volume_utils.is_replicated_spec(specs)
+            name = self._replicated_name(volume)
+            if wants != (name is not None):
                 return self._retype_replication(volume, wants)
+            mode = specs.get('ev3:replication_mode')
+            if name is not None and options.MODES.get(
+                    mode, self.settings.protocol) != (
+                    self.agent.resource(name).protocol.value):
+                LOG.warning('Retype of volume %s changes its replication '
+                            'mode to %s; changing the DRBD protocol in '
+                            'place is not supported yet', volume.id, mode)
+                return False
         return super(ReplicatedVolumeDriver, self).retype(
             context, volume, new_type, diff, host)
 

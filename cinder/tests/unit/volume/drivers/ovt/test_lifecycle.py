@@ -25,10 +25,13 @@ import fixtures
 from oslo_concurrency import processutils
 
 from cinder import exception as cinder_exception
+from cinder.image import image_utils
+from cinder import objects
 from cinder.tests.unit import fake_snapshot
 from cinder.tests.unit import test
 from cinder.tests.unit.volume.drivers.ovt import harness
 from cinder.volume.drivers.ovt import exception
+from cinder.volume import volume_utils
 
 GiB = harness.GiB
 CONNECTOR = {'initiator': 'iqn.1993-08.org.debian:01:client',
@@ -739,3 +742,108 @@ class ManageTestCase(LabTestCase):
         for node in self.lab.nodes:
             self.assertEqual(b'legacy', node.sim.read(lv, 0, 6), node.name)
             self.assertNotIn('legacy-disk', node.holdings()['lvs'])
+
+
+class ImageAndMigrationTestCase(LabTestCase):
+    """Image copies go through the Primary's DRBD device."""
+
+    def test_image_to_volume_reaches_every_replica(self):
+        self.start_lab()
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        written = {}
+
+        def fetch_to_raw(context, image_service, image_id, dest, blocksize,
+                         size=None, disable_sparse=False):
+            # What qemu-img would do: write the image onto ``dest``, whose
+            # size must be exactly the volume's.
+            out, _err = self.lab.node(0).sim.execute(
+                'blockdev', '--getsize64', dest, run_as_root=True)
+            written['size'] = int(out.strip())
+            self.lab.node(0).sim.write(dest, 0, b'image bytes')
+            written['dest'] = dest
+
+        self.mock_object(image_utils, 'fetch_to_raw', fetch_to_raw)
+        self.primary.copy_image_to_volume(self.lab.ctx, volume, None, 'img')
+        self.assertTrue(written['dest'].startswith('/dev/drbd'))
+        self.assertEqual(harness.GiB, written['size'])
+        for node in self.lab.nodes:
+            self.assertEqual(b'image bytes', node.sim.read(
+                '/dev/volumes/%s' % volume.name, 0, 11), node.name)
+
+    def test_volume_to_image_reads_the_drbd_device(self):
+        self.start_lab()
+        volume = self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        self.lab.node(0).sim.write(self.primary.local_path(volume), 0,
+                                   b'upload me')
+        read = {}
+
+        def upload_volume(context, image_service, image_meta, path,
+                          volume_obj, *args, **kwargs):
+            read['data'] = self.lab.node(0).sim.read(path, 0, 9)
+
+        self.mock_object(volume_utils, 'upload_volume', upload_volume)
+        self.primary.copy_volume_to_image(self.lab.ctx, volume, None, {})
+        self.assertEqual(b'upload me', read['data'])
+
+    def test_plain_lvm_backend_does_not_take_ev3_location(self):
+        self.start_lab()
+        volume = self.lab.volume(replicated=False)
+        self.primary.create_volume(volume)
+        location = self.primary.get_volume_stats(
+            refresh=True)['pools'][0]['location_info']
+        host = {'host': 'hci-0002@RBS#ev3',
+                'capabilities': {'location_info': location}}
+        # The LVM driver's own dd-based migration must not take an ev3
+        # location for its own: Cinder's generic migration runs instead.
+        self.assertEqual((False, None), self.primary.migrate_volume(
+            self.lab.ctx, volume, host))
+
+
+@ddt.ddt
+class TypeModeTestCase(LabTestCase):
+
+    @ddt.data(('async', 'A'), ('semi-sync', 'B'), ('full-sync', 'C'))
+    @ddt.unpack
+    def test_type_extra_spec_sets_the_protocol(self, mode, protocol):
+        self.start_lab()
+        volume = self.lab.volume()
+        volume.volume_type = objects.VolumeType(
+            id=volume.volume_type_id, name='RBS-' + mode,
+            extra_specs={'replication_enabled': '<is> True',
+                         'ev3:replication_mode': mode})
+        self.primary.create_volume(volume)
+        for node in self.lab.nodes:
+            self.assertEqual(
+                protocol,
+                node.driver.agent.resource(volume.name).protocol.value,
+                node.name)
+
+    def test_unknown_mode_is_refused_clearly(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        volume.volume_type = objects.VolumeType(
+            id=volume.volume_type_id, name='RBS-bad',
+            extra_specs={'replication_enabled': '<is> True',
+                         'ev3:replication_mode': 'sometimes'})
+        err = self.assertRaises(exception.Ev3Error,
+                                self.primary.create_volume, volume)
+        self.assertIn('ev3:replication_mode', str(err))
+        self.assert_nothing_of(volume)
+
+    def test_retype_changing_the_mode_is_not_silently_accepted(self):
+        self.start_lab()
+        volume = self.lab.volume()
+        self.primary.create_volume(volume)
+        same = {'extra_specs': {'replication_enabled': '<is> True'}}
+        other = {'extra_specs': {'replication_enabled': '<is> True',
+                                 'ev3:replication_mode': 'async'}}
+        self.assertTrue(self.primary.retype(self.lab.ctx, volume, same, {},
+                                            'hci-0001@RBS#ev3'))
+        self.assertFalse(self.primary.retype(self.lab.ctx, volume, other,
+                                             {}, 'hci-0001@RBS#ev3'))
+        self.assertEqual(
+            'C', self.primary.agent.resource(volume.name).protocol.value)
