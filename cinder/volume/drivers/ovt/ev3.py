@@ -514,6 +514,21 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
             self.replicator.drop_replication(name)
         return True
 
+    def update_migrated_volume(self, ctxt, volume, new_volume,
+                               original_volume_status):
+        """Keep a migrated replicated volume on its new backing name.
+
+        Its LV, DRBD resource, resource files and IQN on every host carry
+        the new volume's name, so nothing is renamed: ``_name_id`` points
+        the volume at them (a plain LV is renamed as Cinder's LVM driver
+        does).
+        """
+        if self._replicated_name(new_volume) is None:
+            return super(ReplicatedVolumeDriver, self).update_migrated_volume(
+                ctxt, volume, new_volume, original_volume_status)
+        return {'_name_id': new_volume['_name_id'] or new_volume['id'],
+                'provider_location': new_volume['provider_location']}
+
     def manage_existing(self, volume, existing_ref):
         """Adopt an LV; for a replicated type, replicate it to the peers.
 

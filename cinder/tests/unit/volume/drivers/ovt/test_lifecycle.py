@@ -847,3 +847,25 @@ class TypeModeTestCase(LabTestCase):
                                              {}, 'hci-0001@RBS#ev3'))
         self.assertEqual(
             'C', self.primary.agent.resource(volume.name).protocol.value)
+
+
+class MigratedVolumeTestCase(LabTestCase):
+
+    def test_migrated_replicated_volume_keeps_its_backing_name(self):
+        self.start_lab()
+        original = self.lab.volume(replicated=False)
+        new = self.lab.volume()
+        self.primary.create_volume(new)
+        self.lab.cluster.finish_syncs()
+        update = self.primary.update_migrated_volume(
+            self.lab.ctx, original, new, 'available')
+        self.assertEqual(new.id, update['_name_id'])
+        # Cinder saves the update: the volume now names the new backing.
+        original.update(update)
+        self.assertEqual(new.name, original.name)
+        self.assertEqual(self.primary.local_path(new),
+                         self.primary.local_path(original))
+        self.assertTrue(self.primary.local_path(original).startswith(
+            '/dev/drbd'))
+        for node in self.lab.nodes:
+            self.assertIn(new.name, node.holdings()['drbd'], node.name)
