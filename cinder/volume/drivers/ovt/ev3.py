@@ -37,6 +37,7 @@ import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import excutils
 from oslo_utils import units
 
 from cinder.brick.local_dev import lvm as brick_lvm
@@ -458,7 +459,13 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
                                seed=(seed_lv, seed_bytes))
         if volume.size * units.Gi > seed_bytes:
             # DRBD resynchronises the grown area from the Primary.
-            self.replicator.extend(name, volume.size * units.Gi)
+            try:
+                self.replicator.extend(name, volume.size * units.Gi)
+            except Exception:
+                with excutils.save_and_reraise_exception():
+                    LOG.error('Volume %s could not grow to %d GiB; removing '
+                              'it from every host', volume.id, volume.size)
+                    self.replicator.delete(name)
         return {'replication_status': 'enabled'}
 
     def revert_to_snapshot(self, context, volume, snapshot):

@@ -643,6 +643,19 @@ class SeededVolumeTestCase(LabTestCase):
             self.assertEqual([], [lv for lv in node.holdings()['lvs']
                                   if lv.startswith('_snapshot-')])
 
+    def test_clone_larger_than_free_space_leaves_nothing(self):
+        source = self._source(b'clone me')
+        clone = self.lab.volume(size=500)   # the VGs hold 100 GiB
+        err = self.assertRaises(exception.Ev3Error,
+                                self.primary.create_cloned_volume, clone,
+                                source)
+        self.assertIn('free', str(err))
+        self.assert_nothing_of(clone)
+        for node in self.lab.nodes:
+            self.assertEqual([], [lv for lv in node.holdings()['lvs']
+                                  if lv.startswith('_snapshot-')])
+        self.assert_replicated(source, 1)
+
     def test_mixed_replication_refused(self):
         source = self._source(b'x')
         plain = self.lab.volume(replicated=False)
