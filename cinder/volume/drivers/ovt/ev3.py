@@ -385,13 +385,7 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
             return self.agent.device_path(name)
         return super(ReplicatedVolumeDriver, self).local_path(volume, vg=vg)
 
-    # -- not yet replicated: refuse rather than act on one replica
-
-    def _refuse_replicated(self, volume, action):
-        if self._replicated_name(volume) is not None:
-            raise exception.Ev3Error(
-                reason='%s of replicated volume %s is not supported yet: it '
-                       'would change one replica only' % (action, volume.id))
+    # -- snapshots, clones, revert, retype, manage: every replica in step
 
     def create_snapshot(self, snapshot):
         """Snapshot every replica at one point in time (or a plain LV)."""
