@@ -110,7 +110,8 @@ class HostAgent(object):
 
     def has_resource(self, name):
         """True when a resource file for ``name`` exists here."""
-        return name in self._specs()
+        with self._files_lock:
+            return name in self._specs_locked()
 
     def device_path(self, name):
         """The DRBD device of resource ``name`` on this host."""

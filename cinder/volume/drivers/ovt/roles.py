@@ -81,14 +81,6 @@ class RoleManager(object):
                      for name, resource in self.local.resources().items()}
         return failover.Snapshot(hosts=views, protocols=protocols)
 
-    def plan(self, request):
-        """Plan ``request`` on a fresh snapshot of every host."""
-        return failover.plan(self.snapshot(), request)
-
-    def run(self, request):
-        """Plan ``request`` on a fresh snapshot and apply it."""
-        return self.apply(self.plan(request), request)
-
     def apply(self, plan, request):
         """Apply ``plan``'s steps in order; returns the Outcome."""
         outcome = Outcome(plan)

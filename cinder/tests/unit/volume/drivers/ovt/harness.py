@@ -144,24 +144,6 @@ class Node(object):
                 'targets': self.sim.targets()}
 
 
-class ManualClock(object):
-    """The simulated hosts' clock: time moves only when a test says so.
-
-    DRBD resynchronisation progresses with this clock, so a test never
-    depends on how fast the machine runs it.
-    """
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        """Let ``seconds`` of simulated time pass."""
-        self.now += seconds
-
-
 class Lab(object):
     """N simulated hosts, each the replication peer of all others."""
 
@@ -170,7 +152,7 @@ class Lab(object):
         self.tag = uuid.uuid4().hex[:8]
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='ev3-lab-')
         self.lvm_type = lvm_type
-        self.clock = ManualClock()
+        self.clock = sim.ManualClock()
         self.cluster = sim.SimCluster(os.path.join(self.state_dir, 'sim'),
                                       clock=self.clock)
         self.nodes = []
@@ -222,6 +204,20 @@ class Lab(object):
             volume_type_id=vtype.id,
             host=self.nodes[0].backend_id + '#ev3', **updates)
         vol.volume_type = vtype
+        return vol
+
+    def db_volume(self, size=1):
+        """A replicated volume saved in Cinder's database.
+
+        For what Cinder reads back by id (replication status updates).
+        """
+        vol = objects.Volume(
+            context=self.ctx, size=size,
+            host=self.nodes[0].backend_id + '#ev3',
+            volume_type_id=self.replicated_type.id, status='creating',
+            replication_status='enabled', project_id='p', user_id='u')
+        vol.create()
+        vol.volume_type = self.replicated_type
         return vol
 
     def holdings(self):

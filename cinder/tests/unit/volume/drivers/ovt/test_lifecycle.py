@@ -590,6 +590,13 @@ class SeededVolumeTestCase(LabTestCase):
                                    data)
         return volume
 
+    def assert_no_snapshot_lv(self):
+        """No host keeps a (temporary) snapshot LV."""
+        for node in self.lab.nodes:
+            self.assertEqual([], [lv for lv in node.holdings()['lvs']
+                                  if lv.startswith('_snapshot-')],
+                             node.name)
+
     def _assert_holds(self, volume, size_gib, data):
         # No sync was needed: every replica is UpToDate without
         # finish_syncs, holds the data and has exactly the asked size.
@@ -627,10 +634,7 @@ class SeededVolumeTestCase(LabTestCase):
         clone = self.lab.volume(size=1)
         self.primary.create_cloned_volume(clone, source)
         self._assert_holds(clone, 1, b'clone me')
-        # The temporary snapshot is gone from every host.
-        for node in self.lab.nodes:
-            self.assertEqual([], [lv for lv in node.holdings()['lvs']
-                                  if lv.startswith('_snapshot-')])
+        self.assert_no_snapshot_lv()
 
     def test_clone_failing_on_a_peer_leaves_nothing(self):
         source = self._source(b'clone me')
@@ -639,9 +643,7 @@ class SeededVolumeTestCase(LabTestCase):
         self.assertRaises(cinder_exception.VolumeBackendAPIException,
                           self.primary.create_cloned_volume, clone, source)
         self.assert_nothing_of(clone)
-        for node in self.lab.nodes:
-            self.assertEqual([], [lv for lv in node.holdings()['lvs']
-                                  if lv.startswith('_snapshot-')])
+        self.assert_no_snapshot_lv()
 
     def test_clone_larger_than_free_space_leaves_nothing(self):
         source = self._source(b'clone me')
@@ -651,9 +653,7 @@ class SeededVolumeTestCase(LabTestCase):
                                 source)
         self.assertIn('free', str(err))
         self.assert_nothing_of(clone)
-        for node in self.lab.nodes:
-            self.assertEqual([], [lv for lv in node.holdings()['lvs']
-                                  if lv.startswith('_snapshot-')])
+        self.assert_no_snapshot_lv()
         self.assert_replicated(source, 1)
 
     def test_mixed_replication_refused(self):

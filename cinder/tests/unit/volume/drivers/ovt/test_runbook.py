@@ -207,15 +207,6 @@ class RunbookTestCase(test_lifecycle.LabTestCase):
 
 class HealthTestCase(test_lifecycle.LabTestCase):
 
-    def _db_volume(self):
-        volume = objects.Volume(
-            context=self.lab.ctx, size=1, host='hci-0001@RBS#ev3',
-            volume_type_id=self.lab.replicated_type.id, status='creating',
-            replication_status='enabled', project_id='p', user_id='u')
-        volume.create()
-        volume.volume_type = self.lab.replicated_type
-        return volume
-
     def _cinder_round(self):
         """What the manager's periodic status report does."""
         stats = self.primary.get_volume_stats(refresh=True)
@@ -232,7 +223,7 @@ class HealthTestCase(test_lifecycle.LabTestCase):
 
     def test_resync_progress_then_healthy(self):
         self.start_lab()
-        volume = self._db_volume()
+        volume = self.lab.db_volume()
         self.primary.create_volume(volume)
         stats, updates = self._cinder_round()
         pool = stats['pools'][0]
@@ -259,7 +250,7 @@ class HealthTestCase(test_lifecycle.LabTestCase):
 
     def test_lost_peer_is_an_error_with_advice(self):
         self.start_lab()
-        volume = self._db_volume()
+        volume = self.lab.db_volume()
         self.primary.create_volume(volume)
         self.lab.cluster.finish_syncs()
         self.lab.node(1).crash()

@@ -27,7 +27,6 @@ import ddt
 import fixtures
 
 from cinder import exception as cinder_exception
-from cinder import objects
 from cinder.tests.unit.volume.drivers.ovt import harness
 from cinder.tests.unit.volume.drivers.ovt import test_lifecycle
 from cinder.volume.drivers.ovt import exception
@@ -68,16 +67,7 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
 
     def _volume(self, attached=True, db=False):
         """Runbook 2: a replicated volume holding acknowledged writes."""
-        if db:
-            volume = objects.Volume(
-                context=self.lab.ctx, size=1, host='hci-0001@RBS#ev3',
-                volume_type_id=self.lab.replicated_type.id,
-                status='creating', replication_status='enabled',
-                project_id='p', user_id='u')
-            volume.create()
-            volume.volume_type = self.lab.replicated_type
-        else:
-            volume = self.lab.volume(size=1)
+        volume = self.lab.db_volume() if db else self.lab.volume(size=1)
         self.primary.create_volume(volume)
         self.lab.cluster.finish_syncs()
         volume.update(self.primary.create_export(self.lab.ctx, volume,

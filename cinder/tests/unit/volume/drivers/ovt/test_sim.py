@@ -33,19 +33,6 @@ GiB = 1024 * MiB
 ROOT = {'run_as_root': True}
 
 
-class Clock(object):
-    """A clock the tests move by hand."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
 def resource_text(name, minor, port, hosts, size_k=None, rate='100M',
                   net='', disk='', nine=False, vg='volumes'):
     """A resource file like the driver writes (8.4 or 9 syntax)."""
@@ -80,7 +67,7 @@ class SimTestCase(testtools.TestCase):
     def setUp(self):
         super(SimTestCase, self).setUp()
         self.state_dir = self.useFixture(fixtures.TempDir()).path
-        self.clock = Clock()
+        self.clock = sim.ManualClock()
         self.cluster = sim.SimCluster(self.state_dir, clock=self.clock)
         self.a = self.cluster.add_host('hci-1', vg_size_gib=10)
         self.b = self.cluster.add_host('hci-2', vg_size_gib=10)

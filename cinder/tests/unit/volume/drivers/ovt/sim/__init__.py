@@ -22,6 +22,7 @@ are loaded lazily so that the command line stays fast.
 import importlib
 
 _EXPORTS = {'SimCluster': 'cluster', 'SimHost': 'cluster',
+            'ManualClock': 'cluster',
             'HostDown': 'cluster', 'SimError': 'state',
             'BrickRouting': 'fixtures', 'UnroutedCommand': 'fixtures',
             'install_shims': 'cli', 'md_bytes': 'drbd',

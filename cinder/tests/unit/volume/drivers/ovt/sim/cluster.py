@@ -101,6 +101,24 @@ def dispatch(ctx, tool, args):
                          % (tool or "''"))
 
 
+class ManualClock(object):
+    """A clock that moves only when a test says so.
+
+    DRBD resynchronisation progresses with the cluster's clock, so with
+    this one a test never depends on how fast the machine runs it.
+    """
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        """Let ``seconds`` of simulated time pass."""
+        self.now += seconds
+
+
 class SimCluster(object):
     """Simulated storage hosts sharing one state directory."""
 
