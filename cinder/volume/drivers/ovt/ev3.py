@@ -142,7 +142,8 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
                                     root_helper=self._root_helper,
                                     host=self.settings.backend_id),
             resource_files=(self._resource_files or
-                            resfiles.PrivsepResourceFiles()),
+                            resfiles.RootwrapResourceFiles(
+                                self._execute, self._root_helper)),
             secret=self.settings.secret, execute=self._execute,
             root_helper=self._root_helper,
             lvm_type=self.configuration.lvm_type,
@@ -596,10 +597,16 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
     # -- stats
 
     def _update_volume_stats(self):
+        previous = self._stats
         super(ReplicatedVolumeDriver, self)._update_volume_stats()
         if not self.replicated_backend or not self._stats:
             return
         data = self._stats
+        # Until the replication facts below are in (peer requests take a
+        # while), a concurrent get_volume_stats() keeps reading the last
+        # complete stats, never the LVM half without replication_enabled
+        # (the scheduler's CapabilitiesFilter would drop this backend).
+        self._stats = previous
         pool = data['pools'][0]
         facts = self.replicator.refresh()
         pending = self.replicator.retry_pending_removals()
@@ -626,6 +633,7 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         pool['ev3_unreachable_peers'] = unreachable
         pool['ev3_pending_removals'] = sum(len(v) for v in pending.values())
         self._report_health(data, pool)
+        self._stats = data
         for backend_id in unreachable:
             LOG.warning('Peer %s of %s is unreachable: %s', backend_id,
                         self.settings.backend_id, facts[backend_id])

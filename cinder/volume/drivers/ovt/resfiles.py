@@ -11,23 +11,40 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""DRBD resource files under /etc/drbd.d, written by a privileged helper.
+"""DRBD resource files under /etc/drbd.d, written through the root helper.
 
-The service user never needs write access to ``/etc/drbd.d``: the three
-privsep entrypoints below are the only way in, and each one checks again,
-inside the privileged process, that it touches nothing but
-``/etc/drbd.d/volume-<uuid>.res`` files that carry an ev3 header.  Files are
-written atomically (temp file in the same directory, fsync, rename, fsync of
-the directory) with mode 0600: they hold the DRBD peer secret.
+The service user never needs write access to ``/etc/drbd.d``: files are
+written by five coreutils commands run through cinder-rootwrap, each allowed
+by a filter of ev3.filters that names ``/etc/drbd.d/volume-<uuid>.res`` (or
+its temporary twin) and nothing else:
 
-The file logic is plain functions taking the directory, so it is tested
-against a temporary directory; the entrypoints are one-line wrappers.
+    install -m 0640 -g <gid> /dev/null /etc/drbd.d/.volume-<uuid>.res.tmp
+    tee /etc/drbd.d/.volume-<uuid>.res.tmp          (the text on stdin)
+    sync /etc/drbd.d/.volume-<uuid>.res.tmp
+    mv -f /etc/drbd.d/.volume-<uuid>.res.tmp /etc/drbd.d/volume-<uuid>.res
+    sync /etc/drbd.d                                 (the rename, durable)
+
+so a file appears whole or not at all (rename in the same directory), with
+mode 0640 and the group of the service: it holds the DRBD peer secret, which
+the service knows anyway, and the service reads the files back without the
+root helper.  ``rm -f`` removes one.
+
+Why not privsep: a privsep entry point must live in a module the privsep
+daemon can import without importing ``cinder.volume`` (that package registers
+command-line options, which fails in the daemon once its own are parsed:
+``ArgsAlreadyParsedError``); Cinder keeps all of its own in
+``cinder.privsep``.  The commands above need only ev3.filters, which the
+installation copies anyway.
+
+``write_file``/``remove_file``/``read_files`` are the same logic on a plain
+directory (tests and tools).
 """
 
 import os
 import tempfile
 
-import cinder.privsep
+from oslo_concurrency import processutils
+
 from cinder.volume.drivers.ovt import drbd
 from cinder.volume.drivers.ovt import exception
 from cinder.volume.drivers.ovt import names
@@ -58,13 +75,13 @@ def _fsync_dir(directory):
 
 
 def write_file(directory, name, text):
-    """Atomically write ``<directory>/<name>.res`` with mode 0600."""
+    """Atomically write ``<directory>/<name>.res`` with mode 0640."""
     _check(name, text)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % name,
                                suffix='.tmp')
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            os.fchmod(handle.fileno(), 0o600)
+            os.fchmod(handle.fileno(), 0o640)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -109,31 +126,56 @@ def read_files(directory):
     return result
 
 
-@cinder.privsep.sys_admin_pctxt.entrypoint
-def _privileged_write(name, text):
-    write_file(RESOURCE_DIR, name, text)
+class RootwrapResourceFiles(object):
+    """The resource files of this host, written through the root helper."""
 
+    def __init__(self, execute, root_helper, directory=RESOURCE_DIR,
+                 gid=None):
+        self._execute = execute
+        self._root_helper = root_helper
+        self.directory = directory
+        self._gid = os.getgid() if gid is None else gid
 
-@cinder.privsep.sys_admin_pctxt.entrypoint
-def _privileged_remove(name):
-    remove_file(RESOURCE_DIR, name)
+    def _run(self, *cmd, **kwargs):
+        return self._execute(*cmd, run_as_root=True,
+                             root_helper=self._root_helper, **kwargs)
 
-
-@cinder.privsep.sys_admin_pctxt.entrypoint
-def _privileged_read_all():
-    return read_files(RESOURCE_DIR)
-
-
-class PrivsepResourceFiles(object):
-    """The resource files of this host, through privsep."""
+    def _path(self, name, temporary=False):
+        if temporary:
+            return os.path.join(self.directory, '.%s%s.tmp' % (name, SUFFIX))
+        return os.path.join(self.directory, name + SUFFIX)
 
     def write(self, name, text):
+        """Replace ``<name>.res`` atomically with ``text``."""
         _check(name, text)
-        _privileged_write(name, text)
+        tmp, final = self._path(name, True), self._path(name)
+        try:
+            self._run('install', '-m', '0640', '-g', str(self._gid),
+                      '/dev/null', tmp)
+            self._run('tee', tmp, process_input=text.encode('utf-8'))
+            self._run('sync', tmp)
+            self._run('mv', '-f', tmp, final)
+            self._run('sync', self.directory)
+        except processutils.ProcessExecutionError:
+            self._run('rm', '-f', tmp, check_exit_code=False)
+            raise
 
     def remove(self, name):
+        """Remove ``<name>.res``; quiet when it is absent."""
         _check(name)
-        _privileged_remove(name)
+        self._run('rm', '-f', self._path(name))
 
     def read_all(self):
-        return dict(_privileged_read_all())
+        """{name: text} of the ev3 resource files, read without root."""
+        try:
+            return read_files(self.directory)
+        except PermissionError:
+            # Files written 0600 by another tool: read them as root.
+            result = {}
+            for entry in sorted(os.listdir(self.directory)):
+                name = entry[:-len(SUFFIX)]
+                if entry.endswith(SUFFIX) and names.is_resource_name(name):
+                    text, _err = self._run('cat', self._path(name))
+                    if drbd.has_header(text):
+                        result[name] = text
+            return result

@@ -27,6 +27,7 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -53,9 +54,22 @@ SPEC_OPTIONS = ('backend_id', 'backend_ip', 'backend_port',
                 'replication_internal_secret', 'replication_mode',
                 'replication_resync_rate', 'replication_starting_port')
 # Left out of the copy the wheel is built from.
-_IGNORED = shutil.ignore_patterns('.git', '.venv', '.tox', '.stestr',
-                                  'build', 'dist', '*.egg-info', '__pycache__',
-                                  '*.pyc', 'doc', 'releasenotes')
+_PATTERNS = shutil.ignore_patterns('.git', '.venv', '.tox', '.stestr',
+                                   '.cloud', 'run', 'build', 'dist',
+                                   '*.egg-info', '__pycache__', '*.pyc', 'doc',
+                                   'releasenotes')
+
+
+def _IGNORED(directory, entries):
+    # Run folders of the local cloud and the lab hold sockets: skip every
+    # entry that is neither a file, a directory nor a link.
+    ignored = set(_PATTERNS(directory, entries))
+    for entry in entries:
+        mode = os.lstat(os.path.join(directory, entry)).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or
+                stat.S_ISLNK(mode)):
+            ignored.add(entry)
+    return ignored
 
 
 def _source_dir():
@@ -271,7 +285,17 @@ class RootwrapFiltersTestCase(testtools.TestCase):
                 ('env', 'LC_ALL=C', 'lvcreate', '-n', 'volume-1', 'volumes'),
                 ('env', 'LC_ALL=C', 'lvs', '--noheadings'),
                 ('lvremove', '-f', 'volumes/volume-1'),
-                ('cinder-rtstool', 'verify')):
+                ('cinder-rtstool', 'verify'),
+                ('install', '-m', '0640', '-g', '117', '/dev/null',
+                 '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('tee', '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('sync', '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('mv', '-f', '/etc/drbd.d/.volume-%s.res.tmp' % UUID,
+                 '/etc/drbd.d/volume-%s.res' % UUID),
+                ('sync', '/etc/drbd.d'),
+                ('rm', '-f', '/etc/drbd.d/volume-%s.res' % UUID),
+                ('rm', '-f', '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('cat', '/etc/drbd.d/volume-%s.res' % UUID)):
             self.assertTrue(self._allowed(*cmd), cmd)
 
     def test_other_devices_refused(self):
@@ -289,7 +313,19 @@ class RootwrapFiltersTestCase(testtools.TestCase):
                  'iflag=direct', 'oflag=direct'),
                 ('blockdev', '--getsize64', '/dev/../sda'),
                 ('blockdev', '--setrw', '/dev/drbd1'),
-                ('blockdev', '--getsize64', '/dev/volumes/../../sda')):
+                ('blockdev', '--getsize64', '/dev/volumes/../../sda'),
+                ('tee', '/etc/cron.d/volume-%s.res' % UUID),
+                ('tee', '/etc/drbd.d/../cron.d/x'),
+                ('tee', '-a', '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('install', '-m', '4755', '-g', '0', '/dev/null',
+                 '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('install', '-m', '0640', '-g', '0', '/bin/sh',
+                 '/etc/drbd.d/.volume-%s.res.tmp' % UUID),
+                ('mv', '-f', '/etc/drbd.d/.volume-%s.res.tmp' % UUID,
+                 '/etc/drbd.conf'),
+                ('rm', '-f', '/etc/drbd.d/global_common.conf'),
+                ('rm', '-rf', '/etc/drbd.d'),
+                ('cat', '/etc/shadow')):
             self.assertFalse(self._allowed(*cmd), cmd)
 
 
@@ -317,7 +353,8 @@ class DocumentationTestCase(testtools.TestCase):
                                 'Quick start on a fresh Debian 12 machine')
         commands = [line.strip() for line in section
                     if line.startswith('    ') and line.strip()]
-        self.assertEqual(['bash tools/demo.sh', 'bash tools/run-tests.sh'],
+        self.assertEqual(['bash tools/cloud.sh demo',
+                          'bash tools/run-tests.sh'],
                          commands)
 
     def test_every_option_documented(self):

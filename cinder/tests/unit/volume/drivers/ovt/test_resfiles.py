@@ -17,8 +17,8 @@ import os
 import stat
 
 import fixtures
+from oslo_concurrency import processutils
 
-import cinder.privsep
 from cinder.tests.unit import test
 from cinder.volume.drivers.ovt import drbd
 from cinder.volume.drivers.ovt import exception
@@ -26,6 +26,8 @@ from cinder.volume.drivers.ovt import resfiles
 
 A = 'volume-0b5c3f7e-6a3d-4c1e-9f00-1234567890ab'
 B = 'volume-1b5c3f7e-6a3d-4c1e-9f00-1234567890ab'
+GiB = 1024 ** 3
+ROOT_HELPER = 'sudo cinder-rootwrap /etc/cinder/rootwrap.conf'
 V84 = drbd.DrbdVersion(kernel=(8, 4, 11), utils=(9, 22, 0))
 
 
@@ -57,11 +59,11 @@ class FileFunctionsTestCase(test.TestCase):
         self.assertEqual([B], list(resfiles.read_files(self.dir)))
         self.assertEqual([B + '.res'], os.listdir(self.dir))
 
-    def test_mode_0600_and_no_temp_left(self):
+    def test_mode_0640_and_no_temp_left(self):
         resfiles.write_file(self.dir, A, text_of(A))
         resfiles.write_file(self.dir, A, text_of(A, size=2 * 1024 ** 3))
         path = os.path.join(self.dir, A + '.res')
-        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(0o640, stat.S_IMODE(os.stat(path).st_mode))
         self.assertEqual([A + '.res'], os.listdir(self.dir))
         self.assertEqual(2 * 1024 ** 3, drbd.parse_header(
             resfiles.read_files(self.dir)[A])['size_bytes'])
@@ -105,30 +107,57 @@ class FileFunctionsTestCase(test.TestCase):
         self.assertEqual([], os.listdir(self.dir))
 
 
-class PrivsepResourceFilesTestCase(test.TestCase):
-    """The privileged entrypoints, run in this process."""
+class RootwrapResourceFilesTestCase(test.TestCase):
+    """The root-helper writer, running the real coreutils on a temp dir."""
 
     def setUp(self):
-        super(PrivsepResourceFilesTestCase, self).setUp()
+        super(RootwrapResourceFilesTestCase, self).setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
-        self.useFixture(fixtures.MonkeyPatch(
-            'cinder.volume.drivers.ovt.resfiles.RESOURCE_DIR', self.dir))
-        cinder.privsep.sys_admin_pctxt.set_client_mode(False)
-        self.addCleanup(cinder.privsep.sys_admin_pctxt.set_client_mode, True)
-        self.files = resfiles.PrivsepResourceFiles()
+        self.fail_tool = None
+        self.files = resfiles.RootwrapResourceFiles(
+            self._execute, ROOT_HELPER,
+            directory=self.dir)
 
-    def test_round_trip(self):
+    def _execute(self, *cmd, **kwargs):
+        # The root helper is this test's own user: run the command itself.
+        self.assertTrue(kwargs.pop('run_as_root'))
+        self.assertEqual(ROOT_HELPER, kwargs.pop('root_helper'))
+        if cmd[0] == self.fail_tool:
+            raise processutils.ProcessExecutionError(
+                exit_code=1, stderr='%s: No space left on device' % cmd[0],
+                cmd=' '.join(cmd))
+        return processutils.execute(*cmd, **kwargs)
+
+    def test_round_trip_with_mode_and_group(self):
         self.files.write(A, text_of(A))
+        path = os.path.join(self.dir, A + '.res')
+        self.assertEqual(0o640, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(os.getgid(), os.stat(path).st_gid)
         self.assertEqual({A: text_of(A)}, self.files.read_all())
+        self.files.write(A, text_of(A, size=2 * 1024 ** 3))
+        self.assertEqual([A + '.res'], os.listdir(self.dir))
+        self.assertEqual(2 * 1024 ** 3, drbd.parse_header(
+            self.files.read_all()[A])['size_bytes'])
         self.files.remove(A)
         self.files.remove(A)
         self.assertEqual({}, self.files.read_all())
+        self.assertEqual([], os.listdir(self.dir))
 
-    def test_privileged_side_checks_too(self):
-        self.assertRaises(exception.InvalidName, resfiles._privileged_write,
-                          '../../etc/cron.d/x', text_of(A))
-        self.assertRaises(exception.InvalidName, resfiles._privileged_remove,
-                          '../x')
+    def test_failed_write_keeps_old_file_and_no_temp(self):
+        self.files.write(A, text_of(A))
+        self.fail_tool = 'sync'
+        self.assertRaises(processutils.ProcessExecutionError,
+                          self.files.write, A, text_of(A, size=2 * GiB))
+        self.assertEqual({A: text_of(A)}, self.files.read_all())
+        self.assertEqual([A + '.res'], os.listdir(self.dir))
+
+    def test_bad_names_refused_before_any_command(self):
+        for bad in ('../../etc/cron.d/x', 'volume-1', A + '/../x'):
+            self.assertRaises(exception.InvalidName, self.files.write, bad,
+                              text_of(A))
+            self.assertRaises(exception.InvalidName, self.files.remove, bad)
+        self.assertRaises(exception.InvalidName, self.files.write, A,
+                          text_of(B))
         self.assertEqual([], os.listdir(self.dir))
 
 
