@@ -158,6 +158,16 @@ class HostAgent(object):
             run_as_root=True, root_helper=self._root_helper)
         return int(out.strip())
 
+    def _is_thin_lv(self, name):
+        """True when LV ``name`` here is a thin volume."""
+        if self.lvm_type != 'thin':
+            return False
+        out, _err = self._execute(
+            'env', 'LC_ALL=C', 'lvdisplay', '--noheading', '-C', '-o', 'Attr',
+            '%s/%s' % (self.volume_group, name), run_as_root=True,
+            root_helper=self._root_helper)
+        return out.strip().startswith('V')
+
     def _lv_size_str(self, resource):
         peers = len(resource.nodes) - 1
         lv_bytes = drbd.lv_bytes_for(resource.size_bytes, peers)
@@ -302,18 +312,33 @@ class HostAgent(object):
                 self.vg.delete(name)
         LOG.info('Removed replica of volume %s on %s', name, self.backend_id)
 
-    def release_replica(self, name):
+    def release_replica(self, name, size_bytes=None):
         """Stop replicating ``name`` here but keep its LV and data.
 
-        This host only (retype to a type without replication): DRBD goes
-        down and the resource file goes; the LV is a plain volume again.
+        DRBD goes down and the resource file goes; the LV is a plain volume
+        again.  With ``size_bytes`` (a migration), the LV is then cut to
+        exactly that size: the data is its first ``size_bytes``, DRBD's
+        metadata (of a two-node resource) the tail that goes.  An LV
+        larger than that is refused: only metadata is ever cut off.
         """
         names.validate_resource_name(name)
         with self._lock(name):
+            have = self._lv_bytes(name) if size_bytes else None
+            if have is not None and have > drbd.lv_bytes_for(size_bytes, 1):
+                raise exception.InvalidName(
+                    what='size', value=size_bytes,
+                    reason='the LV of volume %s on %s holds %d bytes: more '
+                           'than that size and its DRBD metadata'
+                           % (name, self.backend_id, have))
             if self.has_resource(name):
                 self.drbdadm.down(name)
                 self.resource_files.remove(name)
                 self._forget_files()
+            if have is not None and have > size_bytes:
+                self._execute('env', 'LC_ALL=C', 'lvreduce', '-f', '-L',
+                              '%dm' % (size_bytes // MiB),
+                              '%s/%s' % (self.volume_group, name),
+                              run_as_root=True, root_helper=self._root_helper)
         LOG.info('Volume %s on %s is a plain LV again', name,
                  self.backend_id)
 
@@ -337,6 +362,30 @@ class HostAgent(object):
                 self._headers = None
         LOG.info('Grew replica of volume %s on %s to %d bytes',
                  name, self.backend_id, size_bytes)
+
+    def set_protocol(self, name, protocol):
+        """Rewrite the replication protocol of ``name`` and adjust DRBD.
+
+        DRBD changes the protocol of a connected resource in place
+        (``net-options``); the resource file is rewritten first so that a
+        later ``up`` or reconnect uses the same protocol.  Idempotent: a
+        retry rewrites nothing and adjusts again.
+        """
+        names.validate_resource_name(name)
+        self._refuse_if_frozen('changing the protocol of %s' % name)
+        protocol = drbd.Protocol(protocol)
+        with self._lock(name):
+            resource = self.resource(name)
+            if resource.protocol != protocol:
+                with self._files_lock:
+                    self.resource_files.write(name, drbd.render(
+                        dataclasses.replace(resource, protocol=protocol),
+                        self.version))
+                    self._headers = None
+            self.drbdadm.adjust(name)
+        LOG.info('Volume %s replicates with protocol %s on %s', name,
+                 protocol.value, self.backend_id)
+        return self.status([name]).get(name)
 
     def resize_device(self, name):
         """Let DRBD take the grown size (run on the Primary)."""
@@ -407,9 +456,25 @@ class HostAgent(object):
         self.resource(name)
         with self._lock(name):
             if self.vg.get_volume(snapshot) is None:
-                self.vg.create_lv_snapshot(snapshot, name, self.lvm_type)
+                # A managed thick LV on a thin backend needs a sized
+                # (copy-on-write) snapshot: the kind follows the origin.
+                kind = 'thin' if self._is_thin_lv(name) else 'default'
+                self.vg.create_lv_snapshot(snapshot, name, kind)
                 LOG.info('Snapshot %s of volume %s taken on %s', snapshot,
                          name, self.backend_id)
+            elif self.vg.lv_get_origin(snapshot) != name:
+                raise exception.ReplicaConflict(
+                    name=snapshot, host=self.backend_id,
+                    reason='an LV of that name exists and is not a snapshot '
+                           'of %s' % name)
+
+    def snapshot_info(self, snapshot):
+        """Whether LV snapshot ``snapshot`` exists here, and its origin."""
+        names.validate_snapshot_name(snapshot)
+        if self.vg.get_volume(snapshot) is None:
+            return {'snapshot': snapshot, 'exists': False, 'origin': None}
+        return {'snapshot': snapshot, 'exists': True,
+                'origin': self.vg.lv_get_origin(snapshot)}
 
     def remove_snapshot(self, snapshot):
         """Remove LV snapshot ``snapshot`` here; quiet if already gone."""

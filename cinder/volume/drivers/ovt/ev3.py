@@ -27,17 +27,17 @@ non-replicated volume  a plain LV, exactly as Cinder's LVM driver makes it
 
 This class only speaks Cinder: it maps volumes to resource names and hands
 the work to :mod:`.replication` (every host in step), :mod:`.agent` (this
-host's storage) and Cinder's own target helper (the export).
+host's storage) and Cinder's own target helper (the export).  Its mixins
+hold failover (:mod:`.ha`) and snapshots, clones, revert, retype,
+migration and manage (:mod:`.lifecycle`).
 """
 
 import os
 import socket
 import threading
-import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import excutils
 from oslo_utils import units
 
 from cinder.brick.local_dev import lvm as brick_lvm
@@ -49,7 +49,9 @@ from cinder.volume.drivers.ovt import agent as ev3_agent
 from cinder.volume.drivers.ovt import drbdadm
 from cinder.volume.drivers.ovt import exception
 from cinder.volume.drivers.ovt import ha
+from cinder.volume.drivers.ovt import lifecycle
 from cinder.volume.drivers.ovt import lio
+from cinder.volume.drivers.ovt import migration
 from cinder.volume.drivers.ovt import names
 from cinder.volume.drivers.ovt import options
 from cinder.volume.drivers.ovt import peer_api
@@ -65,7 +67,8 @@ LIO_HELPER = 'cinder.volume.drivers.ovt.lio.Ev3LioAdm'
 
 
 @interface.volumedriver
-class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
+class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
+                             lvm.LVMVolumeDriver):
     """Cinder volumes as DRBD resources mirrored to peer hosts."""
 
     VERSION = '0.1.0'
@@ -83,6 +86,7 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         self.settings = None
         self.agent = None
         self.replicator = None
+        self.migrator = None
         self.roles = None
         self.server = None
         self._state = None
@@ -167,6 +171,13 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         self.replicator = replication.Replicator(
             self.settings, self.agent, peers, self._state)
         self.roles = roles.RoleManager(self.agent, peers)
+        self.migrator = migration.Migrator(
+            self.settings, self.agent, self.replicator.allocation_lock,
+            lambda target: peer_api.PeerClient(
+                target.backend_id, target.ip, target.port,
+                self.settings.secret,
+                own_backend_id=self.settings.backend_id,
+                timeout=(3.05, self.settings.api_timeout)))
         self._reconcile()
         self.server = peer_api.PeerServer(
             self.settings.backend_ip, self.settings.backend_port,
@@ -300,7 +311,10 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
 
     def _type_protocol(self, volume):
         """DRBD protocol of the type's ev3:replication_mode, or the default."""
-        mode = self._type_specs(volume).get('ev3:replication_mode')
+        return self._spec_protocol(volume, self._type_specs(volume))
+
+    def _spec_protocol(self, volume, specs):
+        mode = specs.get('ev3:replication_mode')
         if mode is None:
             return self.settings.protocol
         if mode not in options.MODES:
@@ -386,169 +400,6 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
             return self.agent.device_path(name)
         return super(ReplicatedVolumeDriver, self).local_path(volume, vg=vg)
 
-    # -- snapshots, clones, revert, retype, manage: every replica in step
-
-    def create_snapshot(self, snapshot):
-        """Snapshot every replica at one point in time (or a plain LV)."""
-        name = self._replicated_name(snapshot.volume)
-        if name is None:
-            return super(ReplicatedVolumeDriver, self).create_snapshot(
-                snapshot)
-        self._refuse_if_frozen('snapshotting volume %s' % snapshot.volume_id)
-        self.replicator.snapshot(name,
-                                 self._escape_snapshot(snapshot['name']))
-
-    def delete_snapshot(self, snapshot):
-        """Remove the snapshot on every host that holds it."""
-        lv_name = self._escape_snapshot(snapshot['name'])
-        if (not self.replicated_backend or
-                self._replicated_name(snapshot.volume) is None):
-            return super(ReplicatedVolumeDriver, self).delete_snapshot(
-                snapshot)
-        self._refuse_if_frozen('deleting snapshot %s' % snapshot.id)
-        self.replicator.delete_snapshot(lv_name)
-
-    def _both_or_neither(self, volume, source, source_name, what):
-        wants = self._new_replicated(volume)
-        if (source_name is None) != (not wants):
-            raise exception.Ev3Error(
-                reason='volume %s from %s %s: both must be replicated, or '
-                       'neither, in this release' % (volume.id, what,
-                                                     source.id))
-        return wants
-
-    def create_cloned_volume(self, volume, src_vref):
-        """A clone: every host copies its own replica (no network copy).
-
-        A temporary snapshot of every replica, taken at one point in time,
-        seeds the new replicas; it is removed afterwards.
-        """
-        source = self._replicated_name(src_vref)
-        if not self._both_or_neither(volume, src_vref, source, 'volume'):
-            return super(ReplicatedVolumeDriver, self).create_cloned_volume(
-                volume, src_vref)
-        self._refuse_if_frozen('cloning volume %s' % src_vref.id)
-        temporary = '_snapshot-%s' % uuid.uuid4()
-        self.replicator.snapshot(source, temporary)
-        try:
-            return self._create_seeded(volume, temporary,
-                                       src_vref.size * units.Gi)
-        finally:
-            self.replicator.delete_snapshot(temporary)
-
-    def create_volume_from_snapshot(self, volume, snapshot):
-        """Every host builds the new replica from its own snapshot copy."""
-        source = self._replicated_name(snapshot.volume)
-        if not self._both_or_neither(volume, snapshot, source, 'snapshot'):
-            return super(ReplicatedVolumeDriver,
-                         self).create_volume_from_snapshot(volume, snapshot)
-        self._refuse_if_frozen('creating volume %s' % volume.id)
-        return self._create_seeded(volume,
-                                   self._escape_snapshot(snapshot['name']),
-                                   snapshot.volume_size * units.Gi)
-
-    def _create_seeded(self, volume, seed_lv, seed_bytes):
-        name = names.resource_name(volume)
-        self.replicator.create(name, seed_bytes,
-                               thin=self.configuration.lvm_type == 'thin',
-                               seed=(seed_lv, seed_bytes))
-        if volume.size * units.Gi > seed_bytes:
-            # DRBD resynchronises the grown area from the Primary.
-            try:
-                self.replicator.extend(name, volume.size * units.Gi)
-            except Exception:
-                with excutils.save_and_reraise_exception():
-                    LOG.error('Volume %s could not grow to %d GiB; removing '
-                              'it from every host', volume.id, volume.size)
-                    self.replicator.delete(name)
-        return {'replication_status': 'enabled'}
-
-    def revert_to_snapshot(self, context, volume, snapshot):
-        """Revert every replica: the snapshot is written through DRBD.
-
-        The Primary copies its snapshot over its DRBD device, so every
-        replica ends with the snapshot's data (a peer that is away
-        resynchronises it and reports ``enabling`` until done).
-        """
-        name = self._replicated_name(volume)
-        if name is None:
-            return super(ReplicatedVolumeDriver, self).revert_to_snapshot(
-                context, volume, snapshot)
-        self._refuse_if_frozen('reverting volume %s' % volume.id)
-        self._primary_device(volume, name)
-        self.agent.restore_from(name, self._escape_snapshot(snapshot['name']),
-                                snapshot.volume_size * units.Gi)
-
-    def retype(self, context, volume, new_type, diff, host):
-        """Replication on/off in place; a mode change is left to Cinder."""
-        if self.replicated_backend:
-            specs = ((new_type or {}).get('extra_specs') if isinstance(
-                new_type, dict) else None) or {}
-            wants = volume_utils.is_replicated_spec(specs)
-            name = self._replicated_name(volume)
-            if wants != (name is not None):
-                return self._retype_replication(volume, wants)
-            mode = specs.get('ev3:replication_mode')
-            if name is not None and options.MODES.get(
-                    mode, self.settings.protocol) != (
-                    self.agent.resource(name).protocol.value):
-                LOG.warning('Retype of volume %s changes its replication '
-                            'mode to %s; changing the DRBD protocol in '
-                            'place is not supported yet', volume.id, mode)
-                return False
-        return super(ReplicatedVolumeDriver, self).retype(
-            context, volume, new_type, diff, host)
-
-    def _retype_replication(self, volume, wants):
-        """Turn replication on or off in place (detached volumes only)."""
-        if volume['status'] == 'in-use' or volume.get('volume_attachment'):
-            LOG.warning('Retype of volume %s would turn replication %s '
-                        'while it is attached; detach it first', volume.id,
-                        'on' if wants else 'off')
-            return False
-        self._refuse_if_frozen('retyping volume %s' % volume.id)
-        name = names.resource_name(volume)
-        if wants:
-            self.replicator.add_replication(
-                name, volume.size * units.Gi,
-                thin=self.configuration.lvm_type == 'thin')
-        else:
-            self.replicator.drop_replication(name)
-        return True
-
-    def update_migrated_volume(self, ctxt, volume, new_volume,
-                               original_volume_status):
-        """Keep a migrated replicated volume on its new backing name.
-
-        Its LV, DRBD resource, resource files and IQN on every host carry
-        the new volume's name, so nothing is renamed: ``_name_id`` points
-        the volume at them (a plain LV is renamed as Cinder's LVM driver
-        does).
-        """
-        if self._replicated_name(new_volume) is None:
-            return super(ReplicatedVolumeDriver, self).update_migrated_volume(
-                ctxt, volume, new_volume, original_volume_status)
-        return {'_name_id': new_volume['_name_id'] or new_volume['id'],
-                'provider_location': new_volume['provider_location']}
-
-    def manage_existing(self, volume, existing_ref):
-        """Adopt an LV; for a replicated type, replicate it to the peers.
-
-        The LV is renamed as Cinder's LVM driver does, then (replicated
-        type) grows by DRBD's metadata, keeps its data and is copied to new
-        replicas on the peers by a full sync.
-        """
-        if not self._new_replicated(volume):
-            return super(ReplicatedVolumeDriver, self).manage_existing(
-                volume, existing_ref)
-        self._refuse_if_frozen('managing volume %s' % volume.id)
-        super(ReplicatedVolumeDriver, self).manage_existing(volume,
-                                                            existing_ref)
-        self.replicator.add_replication(
-            names.resource_name(volume), volume.size * units.Gi,
-            thin=self.configuration.lvm_type == 'thin')
-        return {'replication_status': 'enabled'}
-
     # -- export
 
     def _primary_device(self, volume, name):
@@ -627,9 +478,10 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lvm.LVMVolumeDriver):
         if free:
             pool['free_capacity_gb'] = round(
                 min(min(free) / float(units.Gi), pool['free_capacity_gb']), 2)
-        pool['location_info'] = 'ev3:%s:%s:%s' % (
+        pool['location_info'] = migration.Location(
             self.settings.backend_id, self.configuration.volume_group,
-            self.configuration.lvm_type)
+            self.configuration.lvm_type, self.settings.backend_ip,
+            self.settings.backend_port).render()
         pool['ev3_unreachable_peers'] = unreachable
         pool['ev3_pending_removals'] = sum(len(v) for v in pending.values())
         self._report_health(data, pool)

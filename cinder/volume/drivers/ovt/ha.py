@@ -38,7 +38,12 @@ class HighAvailability(object):
     def _report_health(self, data, pool):
         """Put replication health in the stats; ask Cinder to fetch it."""
         health = {}
+        # A plain volume moving to another backend is briefly a DRBD
+        # resource: it is no replicated volume to report on.
+        moving = self.migrator.moving if self.migrator else ()
         for name, status in self.agent.status().items():
+            if name in moving:
+                continue
             health[name] = health_mod.replica_health(
                 status, len(self.settings.peers))
         self._health = health

@@ -104,6 +104,9 @@ ROUTES = (
     Route('unexport_many', 'POST', '/v1/exports/remove', True),
     Route('snapshot_replica', 'POST', '/v1/snapshots/create', False),
     Route('remove_snapshot', 'POST', '/v1/snapshots/remove', False),
+    Route('snapshot_info', 'POST', '/v1/snapshots/info', True),
+    Route('set_protocol', 'POST', '/v1/replicas/{name}/protocol', True),
+    Route('release_replica', 'POST', '/v1/replicas/{name}/release', False),
 )
 ROUTES_BY_VERB = {r.verb: r for r in ROUTES}
 
@@ -226,7 +229,7 @@ class Dispatcher(object):
                 spec = validate.replica_spec(obj, self._backend_id,
                                              self._volume_group)
                 return args + (spec,), {}
-            if route.verb == 'grow_replica':
+            if route.verb in ('grow_replica', 'release_replica'):
                 validate.fields('request', obj, required=('size_bytes',))
                 return args + (validate.size_bytes(obj['size_bytes']),), {}
             if route.verb == 'promote':
@@ -245,7 +248,10 @@ class Dispatcher(object):
                                 required=('volume', 'snapshot'))
                 return ((validate.resource_name(obj['volume']),
                          names.validate_snapshot_name(obj['snapshot'])), {})
-            if route.verb == 'remove_snapshot':
+            if route.verb == 'set_protocol':
+                validate.fields('request', obj, required=('protocol',))
+                return args + (validate.protocol(obj['protocol']),), {}
+            if route.verb in ('remove_snapshot', 'snapshot_info'):
                 validate.fields('request', obj, required=('snapshot',))
                 return ((names.validate_snapshot_name(obj['snapshot']),),
                         {})
@@ -553,6 +559,19 @@ class PeerClient(object):
     def remove_snapshot(self, snapshot):
         """Remove the peer's LV snapshot ``snapshot``."""
         return self._call('remove_snapshot', None, {'snapshot': snapshot})
+
+    def snapshot_info(self, snapshot):
+        """Return whether the peer holds ``snapshot``, and its origin."""
+        return self._call('snapshot_info', None, {'snapshot': snapshot})
+
+    def set_protocol(self, name, protocol):
+        """Change the peer's replication protocol of ``name``."""
+        return self._call('set_protocol', name, {'protocol': protocol})
+
+    def release_replica(self, name, size_bytes):
+        """Take the peer's replica out of DRBD; keep ``size_bytes`` of it."""
+        return self._call('release_replica', name,
+                          {'size_bytes': size_bytes})
 
     def close(self):
         """Close the HTTP session's connections."""

@@ -48,6 +48,11 @@ class Replicator(object):
         self._allocation_lock = threading.Lock()
         self._facts = {}
 
+    @property
+    def allocation_lock(self):
+        """Held while minors and ports are chosen and claimed here."""
+        return self._allocation_lock
+
     # -- hosts ---------------------------------------------------------------
 
     def hosts(self):
@@ -218,7 +223,7 @@ class Replicator(object):
 
     # -- retype: replication on and off
 
-    def add_replication(self, name, size_bytes, thin):
+    def add_replication(self, name, size_bytes, thin, protocol=None):
         """Make the plain volume ``name`` here a replicated one.
 
         Its LV grows by DRBD's metadata and keeps its data; new replicas
@@ -231,7 +236,7 @@ class Replicator(object):
                     self.facts(host, refresh=True)
                 minor, port = self._allocate()
                 spec = self.build_spec(
-                    size_bytes, thin, self.settings.protocol,
+                    size_bytes, thin, protocol or self.settings.protocol,
                     self.settings.resync_rate_mib, minor, port)
                 self.local.ensure_replica(name, spec, adopt=True)
                 done.append(self.local)
@@ -264,12 +269,66 @@ class Replicator(object):
             self._remove_on_peer(peer, name)
         LOG.info('Volume %s is no longer replicated', name)
 
+    # -- retype: replication mode
+
+    def set_protocol(self, name, protocol):
+        """Change the DRBD protocol of ``name`` in place on every host.
+
+        Refused, with nothing changed, unless every peer replica is
+        connected (a replica away would come back with the old protocol
+        and DRBD would refuse the connection).  When a host fails
+        part-way, every host is set back to the old protocol.
+        """
+        old = self.local.resource(name).protocol.value
+        if old == protocol:
+            return
+        status = self.local.status([name]).get(name) or {}
+        peers = status.get('peers', [])
+        if len(peers) < len(self.peers) or any(
+                p.get('connection') != 'Connected' for p in peers):
+            raise exception.Ev3Error(
+                reason='replication mode of volume %s cannot change from '
+                       'protocol %s to %s while a replica is not connected '
+                       '(%s); nothing was changed' % (
+                           name, old, protocol, _describe_peers(peers)))
+        for host in self.hosts():
+            if self.facts(host, refresh=True)['frozen']:
+                raise exception.HostFrozen(
+                    host=host.backend_id,
+                    action='changing the replication mode of volume %s'
+                           % name)
+        done = []
+        try:
+            for host in self.hosts():
+                done.append(host)
+                host.set_protocol(name, protocol)
+        except Exception as err:
+            LOG.error('Changing the protocol of volume %s to %s failed on %s '
+                      '(%s); setting protocol %s again on %s', name,
+                      protocol, done[-1].backend_id, err, old,
+                      ', '.join(h.backend_id for h in done))
+            stuck = [h.backend_id for h in reversed(done)
+                     if not self._quietly(h.set_protocol, name, old)]
+            raise exception.Ev3Error(
+                reason='replication mode of volume %s could not change to '
+                       'protocol %s: %s failed (%s); %s' % (
+                           name, protocol, done[-1].backend_id, err,
+                           'protocol %s could not be restored on %s, retry '
+                           'the retype' % (old, ', '.join(stuck)) if stuck
+                           else 'every host is back on protocol %s' % old))
+        LOG.info('Volume %s replicates with protocol %s (was %s) on %s',
+                 name, protocol, old,
+                 ', '.join(h.backend_id for h in done))
+
     def _quietly(self, step, *args):
+        """Run a rollback step; log a failure.  True when it worked."""
         try:
             step(*args)
         except Exception as err:
             LOG.error('Rollback step %s%r failed: %s', step.__name__, args,
                       err)
+            return False
+        return True
 
     # -- delete --------------------------------------------------------------
 
@@ -387,6 +446,36 @@ class Replicator(object):
             self.local.resume_io(name)
         LOG.info('Snapshot %s of volume %s taken on %s', snapshot, name,
                  ', '.join(h.backend_id for h in done))
+
+    def revert(self, name, snapshot, size_bytes):
+        """Write ``snapshot`` over ``name`` through DRBD on this host.
+
+        Every host that answers must hold the snapshot of this volume;
+        otherwise the revert is refused before anything is written (a
+        revert that one replica could not repeat after a failover is no
+        revert).  A host that does not answer resynchronises the result
+        when it returns.
+        """
+        missing = []
+        for host in self.hosts():
+            try:
+                info = host.snapshot_info(snapshot)
+            except exception.PeerError as err:
+                LOG.warning('Cannot check snapshot %s of volume %s on %s '
+                            '(%s); it will resynchronise the revert',
+                            snapshot, name, host.backend_id, err)
+                continue
+            if not info['exists']:
+                missing.append('%s (missing)' % host.backend_id)
+            elif info['origin'] != name:
+                missing.append('%s (a snapshot of %s)'
+                               % (host.backend_id, info['origin']))
+        if missing:
+            raise exception.Ev3Error(
+                reason='revert of volume %s to snapshot %s refused: the '
+                       'snapshot is not on %s; nothing was changed'
+                       % (name, snapshot, ', '.join(missing)))
+        self.local.restore_from(name, snapshot, size_bytes)
 
     def delete_snapshot(self, snapshot):
         """Remove the snapshot everywhere (later where a host is down)."""

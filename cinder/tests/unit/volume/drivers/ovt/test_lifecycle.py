@@ -41,6 +41,8 @@ TOPOLOGIES = (
     {'hosts': 2, 'drbd_version': '8.4.11'},
     {'hosts': 3, 'drbd_version': '9.2.12'},
 )
+# What retype returns when it changes replication in place.
+ENABLED = (True, {'replication_status': 'enabled'})
 
 
 class LabTestCase(test.TestCase):
@@ -680,7 +682,7 @@ class RetypeTestCase(LabTestCase):
         self.primary.create_volume(volume)
         lv = '/dev/volumes/%s' % volume.name
         self.lab.node(0).sim.write(lv, 4096, b'plain data')
-        self.assertTrue(self.primary.retype(
+        self.assertEqual(ENABLED, self.primary.retype(
             self.lab.ctx, volume, self.REPLICATED, {}, 'hci-0001@RBS#ev3'))
         self.lab.cluster.finish_syncs()
         self.assert_replicated(volume, 1)
@@ -697,8 +699,9 @@ class RetypeTestCase(LabTestCase):
         self.lab.cluster.finish_syncs()
         device = self.primary.local_path(volume)
         self.lab.node(0).sim.write(device, 4096, b'kept here')
-        self.assertTrue(self.primary.retype(
-            self.lab.ctx, volume, self.PLAIN, {}, 'hci-0001@RBS#ev3'))
+        self.assertEqual((True, {'replication_status': 'disabled'}),
+                         self.primary.retype(self.lab.ctx, volume, self.PLAIN,
+                                             {}, 'hci-0001@RBS#ev3'))
         held = self.lab.node(0).holdings()
         self.assertIn(volume.name, held['lvs'])
         self.assertNotIn(volume.name, held['drbd'])
@@ -711,7 +714,7 @@ class RetypeTestCase(LabTestCase):
                          % volume.name.replace('-', '--'),
                          self.primary.local_path(volume))
         # And back on again.
-        self.assertTrue(self.primary.retype(
+        self.assertEqual(ENABLED, self.primary.retype(
             self.lab.ctx, volume, self.REPLICATED, {}, 'hci-0001@RBS#ev3'))
         self.lab.cluster.finish_syncs()
         self.assertEqual(b'kept here',
@@ -847,7 +850,8 @@ class TypeModeTestCase(LabTestCase):
         self.assertIn('ev3:replication_mode', str(err))
         self.assert_nothing_of(volume)
 
-    def test_retype_changing_the_mode_is_not_silently_accepted(self):
+    def test_retype_changing_the_mode_changes_the_protocol(self):
+        # More in test_retype.py (live change, rollback, refusals).
         self.start_lab()
         volume = self.lab.volume()
         self.primary.create_volume(volume)
@@ -856,10 +860,13 @@ class TypeModeTestCase(LabTestCase):
                                  'ev3:replication_mode': 'async'}}
         self.assertTrue(self.primary.retype(self.lab.ctx, volume, same, {},
                                             'hci-0001@RBS#ev3'))
-        self.assertFalse(self.primary.retype(self.lab.ctx, volume, other,
-                                             {}, 'hci-0001@RBS#ev3'))
         self.assertEqual(
             'C', self.primary.agent.resource(volume.name).protocol.value)
+        self.assertEqual(ENABLED, self.primary.retype(
+            self.lab.ctx, volume, other, {}, 'hci-0001@RBS#ev3'))
+        for node in self.lab.nodes:
+            self.assertEqual(
+                'A', node.driver.agent.resource(volume.name).protocol.value)
 
 
 class MigratedVolumeTestCase(LabTestCase):

@@ -25,7 +25,8 @@ import stat
 import sys
 
 TOOLS = ('lvm', 'lvs', 'vgs', 'pvs', 'lvdisplay', 'lvcreate', 'lvremove',
-         'lvextend', 'lvchange', 'lvrename', 'lvconvert', 'drbdadm',
+         'lvextend', 'lvreduce', 'lvchange', 'lvrename', 'lvconvert',
+         'drbdadm',
          'drbdsetup', 'cinder-rtstool', 'blockdev', 'dd')
 _BOOT = '''import os, sys, types
 base = %(base)r

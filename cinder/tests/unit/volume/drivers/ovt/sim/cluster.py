@@ -44,7 +44,8 @@ _ENV_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*=')
 _BIN_DIRS = ('/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin',
              '/usr/local/bin')
 _LVM_TOOLS = {'lvcreate': lvm.lvcreate, 'lvremove': lvm.lvremove,
-              'lvextend': lvm.lvextend, 'lvchange': lvm.lvchange,
+              'lvextend': lvm.lvextend, 'lvreduce': lvm.lvreduce,
+              'lvchange': lvm.lvchange,
               'lvrename': lvm.lvrename, 'lvconvert': lvm.lvconvert}
 _REPORTS = ('lvs', 'vgs', 'pvs', 'lvdisplay')
 _EXECUTE_KWARGS = {'cwd', 'process_input', 'env_variables', 'check_exit_code',

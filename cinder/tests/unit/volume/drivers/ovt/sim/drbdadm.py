@@ -293,6 +293,7 @@ class Commands(object):
             raise state.SimError(20, 'sim: adjust cannot change the minor or '
                                      'backing disk of %s; down/up it\n'
                                  % self.name)
+        self._net_options(kres, old, new)
         for node in list(kres['peers']):
             if node not in new['peers'] or new['addr'] != old['addr'] or \
                     new['peers'][node] != old['peers'][node]:
@@ -306,6 +307,59 @@ class Commands(object):
             self._resize(False, False, new['usize'])
         self.kernel.try_connect(self.name)
         return '', ''
+
+    def _net_options(self, kres, old, new):
+        """The ``net-options`` step of adjust: checks, then the change.
+
+        The kernel's checks (drbd_nl.c ``_check_net_options``) refuse,
+        changing nothing: allow-two-primaries without protocol C (139),
+        protocol A with fencing resource-and-stonith (154), clearing
+        allow-two-primaries while both sides are Primary (164).  Otherwise
+        the connection stays up and every connected peer takes the new
+        protocol over (P_PROTOCOL_UPDATE); a peer that is not connected
+        keeps its own and meets the change at its next handshake.
+        """
+        keys = ('protocol', 'two_pri', 'fencing')
+        if all(new[k] == old[k] for k in keys):
+            return
+        if self.ctx.drbd9:
+            cmd = 'net-options %s %s --protocol=%s' % (
+                self.name, ','.join(sorted(
+                    str(p['node_id']) for p in new['peers'].values())),
+                new['protocol'])
+        else:
+            peer = sorted(new['peers'].values(), key=lambda p: p['addr'])
+            cmd = 'net-options ipv4:%s ipv4:%s --protocol=%s' % (
+                new['addr'], peer[0]['addr'] if peer else '-',
+                new['protocol'])
+        if new['two_pri'] and new['protocol'] != 'C':
+            drbd.failure(self.ctx, self.name, kres['minor'], 139,
+                         'Protocol C required', cmd)
+        if new['protocol'] == 'A' and new['fencing'] == \
+                'resource-and-stonith':
+            drbd.failure(self.ctx, self.name, kres['minor'], 154,
+                         'Fencing policy resource-and-stonith only with '
+                         'prot B or C allowed', cmd)
+        if old['two_pri'] and not new['two_pri'] and \
+                kres['role'] == 'Primary' and any(
+                    (self.kernel.peer(self.name, node) or
+                     (None, None, {}))[2].get('role') == 'Primary'
+                    for node in kres['peers']):
+            drbd.failure(self.ctx, self.name, kres['minor'], 164,
+                         'Can not clear allow_two_primaries as long as\n'
+                         'there a primaries on both sides', cmd)
+        if new['protocol'] == old['protocol']:
+            return
+        for node in sorted(kres['peers']):
+            found = self.kernel.peer(self.name, node)
+            if found is None:
+                continue
+            pctx, pname, pk = found
+            pk['conf']['protocol'] = new['protocol']
+            pctx.log('%s: peer %s changed the protocol to %s' % (
+                pname, self.ctx.host, new['protocol']))
+        self.ctx.log('%s: protocol %s -> %s' % (
+            self.name, old['protocol'], new['protocol']))
 
     # roles ----------------------------------------------------------------
 

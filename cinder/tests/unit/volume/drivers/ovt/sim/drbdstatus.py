@@ -163,7 +163,7 @@ def status_json(ctx, names=None):
 
 
 def summary(ctx):
-    """{res: {minor, role, disk, size_bytes, suspended, peers: {...}}}."""
+    """{res: {minor, role, disk, size_bytes, protocol, suspended, peers}}."""
     kernel = drbd.Kernel(ctx)
     result = {}
     for name, kres in sorted(ctx.kres().items()):
@@ -176,6 +176,7 @@ def summary(ctx):
                            'out_of_sync_bytes': oos * drbd.BLOCK}
         result[name] = {'minor': kres['minor'], 'role': kres['role'],
                         'disk': kres['disk'], 'size_bytes': kres['size'],
+                        'protocol': kres['conf']['protocol'],
                         'suspended': bool(kres.get('suspended')),
                         'backing': '/dev/%s/%s' % (kres['vg'], kres['lv']),
                         'peers': peers}

@@ -68,6 +68,8 @@ _LVCREATE = dict(_COMMON, **{
 _LVREMOVE = dict(_COMMON, **{'-f': ('force', False),
                              '--force': ('force', False)})
 _LVEXTEND = dict(_COMMON, **{'-L': ('size', True), '--size': ('size', True)})
+_LVREDUCE = dict(_LVEXTEND, **{'-f': ('force', False),
+                               '--force': ('force', False)})
 _LVCHANGE = dict(_COMMON, **{
     '-a': ('activate', True), '--activate': ('activate', True),
     '-K': ('ignoreskip', False), '--ignoreactivationskip': ('ignoreskip',
@@ -387,6 +389,43 @@ def lvextend(ctx, args):
             'resized.\n' % (ctx.vg, lv, human(old), old // EXTENT,
                             human(size), size // EXTENT, ctx.vg, lv),
             rounding_note(requested, size))
+
+
+def lvreduce(ctx, args):
+    """``lvreduce -f -L SIZE vg/lv``: the tail beyond SIZE is gone.
+
+    Without ``-f`` lvreduce asks for confirmation, which a service cannot
+    give.  An LV that DRBD holds open is refused (the kernel would keep
+    using the lost tail for its metadata).
+    """
+    opts, pos = parse_args('lvreduce', args, _LVREDUCE)
+    if 'size' not in opts or len(pos) != 1:
+        fail(3, '  Please specify either size or extents.\n')
+    lv = split_lv(ctx, pos[0], 'lvreduce')
+    record = find_lv(ctx, lv)
+    size = extents(parse_size(opts['size'])) * EXTENT
+    old = record['size']
+    if size >= old:
+        fail(5, '  New size (%d extents) matches existing size (%d extents).'
+                '\n' % (size // EXTENT, old // EXTENT) if size == old else
+                '  New size given (%d extents) not less than existing size '
+                '(%d extents)\n' % (size // EXTENT, old // EXTENT))
+    if record['type'] not in ('linear', 'thin'):
+        fail(3, '  sim: reducing %s LVs is not simulated\n' % record['type'])
+    if not opts.get('force'):
+        fail(5, '  WARNING: Reducing active logical volume to %s.\n  THIS MAY '
+                'DESTROY YOUR DATA (filesystem etc.)\nDo you really want to '
+                'reduce %s/%s? [y/n]: [n]\n  Logical volume %s not reduced.\n'
+             % (human(size), ctx.vg, lv, lv))
+    if devices.lv_drbd_holder(ctx, lv):
+        fail(5, '  Logical volume %s/%s in use.\n' % (ctx.vg, lv))
+    record['size'] = size
+    if record['md'] is not None and record['md']['lv_bytes'] != size:
+        record['md'] = None      # internal metadata lived in the tail
+    return ('  Size of logical volume %s/%s changed from %s (%d extents) to '
+            '%s (%d extents).\n  Logical volume %s/%s successfully '
+            'resized.\n' % (ctx.vg, lv, human(old), old // EXTENT,
+                            human(size), size // EXTENT, ctx.vg, lv), '')
 
 
 def lvchange(ctx, args):
