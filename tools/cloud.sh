@@ -25,8 +25,9 @@
 #                                logs stay in .cloud/logs
 #   bash tools/cloud.sh status   processes and Cinder's service list
 #   bash tools/cloud.sh e2e [PART...]
-#                                start, run tools/cloud/e2e.py (runbook,
-#                                lifecycle, bad-input, concurrent), stop;
+#                                start, run tools/cloud/e2e.py (migrate,
+#                                runbook, lifecycle, bad-input, concurrent),
+#                                stop;
 #                                the exit status is the tests'
 #
 # Needs root (the storage hosts run in mount and UTS namespaces) and a Debian

@@ -664,9 +664,51 @@ def concurrent(count=20):
         expect_nothing_left(name)
 
 
-PARTS = {'runbook': runbook, 'lifecycle': lifecycle,
+def migrate():
+    """A plain volume moved between the two hosts, both ways."""
+    if service(B2)['disabled'] or service(B1)['disabled']:
+        raise Mismatch('migrate needs both backends enabled: run it on a '
+                       'fresh cloud, before any failover-host')
+    ensure_type('PLAIN', {'volume_backend_name': cloud.POOL})
+    step('migrate a volume without replication between the hosts')
+    moved = create_volume('moving', size=1, vtype='PLAIN')['id']
+    data = b'a plain volume that changes hosts\n'
+    attachment = Attachment(moved)
+    attachment.write(0, data)
+    attachment.delete()
+    name = resource_of(moved)
+    for _round in range(2):
+        source = volume(moved)['os-vol-host-attr:host'].split('@')[0]
+        dest = H2 if source == H1 else H1
+        openstack(['volume', 'migrate', '--host', '%s@%s#%s' % (
+            dest, cloud.BACKEND, cloud.POOL), moved])
+        wait('migration of %s' % moved, lambda: volume(moved)[
+            'os-vol-mig-status-attr:migstat'] in ('success', 'error') or
+            volume(moved)['os-vol-mig-status-attr:migstat'], 300)
+        openstack(['volume', 'show', moved])
+        expect('migration status', 'success',
+               volume(moved)['os-vol-mig-status-attr:migstat'])
+        expect('host', '%s@%s#%s' % (dest, cloud.BACKEND, cloud.POOL),
+               volume(moved)['os-vol-host-attr:host'])
+        name = resource_of(moved)
+        expect('%s holds of %s' % (source, name),
+               {'lv': False, 'drbd': None, 'file': False, 'targets': []},
+               holdings(source, name))
+        expect('%s holds %s as a plain LV' % (dest, name),
+               {'lv': True, 'drbd': None, 'file': False, 'targets': []},
+               holdings(dest, name))
+        expect('data after the move', data,
+               read_through_cinder(moved, len(data)))
+    openstack(['volume', 'delete', moved])
+    wait_gone(moved)
+    expect_nothing_left(name)
+
+
+PARTS = {'migrate': migrate, 'runbook': runbook, 'lifecycle': lifecycle,
          'bad-input': bad_input, 'concurrent': concurrent}
-ORDER = ('runbook', 'lifecycle', 'bad-input', 'concurrent')
+# migrate first: it needs both backends enabled, which the failover policy
+# of the others ends.
+ORDER = ('migrate', 'runbook', 'lifecycle', 'bad-input', 'concurrent')
 
 
 def main(argv=None):
