@@ -11,7 +11,7 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Snapshots, clones, revert, retype, migration and manage of volumes.
+"""Snapshots, clones, revert, retype, migration, manage and unmanage.
 
 A mixin of :class:`~.ev3.ReplicatedVolumeDriver`: the parts of Cinder's
 volume lifecycle that copy or transform a volume, each keeping every
@@ -20,16 +20,19 @@ replica in step (or handing a plain volume to Cinder's LVM driver).
 
 import uuid
 
+from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import units
 
+from cinder import exception as cinder_exception
 from cinder.volume.drivers.ovt import exception
 from cinder.volume.drivers.ovt import migration
 from cinder.volume.drivers.ovt import names
 from cinder.volume import volume_utils
 
 LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
 
 
 class Lifecycle(object):
@@ -226,13 +229,25 @@ class Lifecycle(object):
                  self.settings.backend_id, target.backend_id)
         return True, {'provider_location': None, 'provider_auth': None}
 
+    # -- manage and unmanage
+
+    def manage_existing_get_size(self, volume, existing_ref):
+        """Size of the LV to manage (an ev3 resource's LV is refused)."""
+        return super(Lifecycle, self).manage_existing_get_size(
+            volume, self._manage_ref(existing_ref))
+
     def manage_existing(self, volume, existing_ref):
-        """Adopt an LV; for a replicated type, replicate it to the peers.
+        """Adopt a plain LV; for a replicated type, replicate it to the peers.
 
         The LV is renamed as Cinder's LVM driver does, then (replicated
         type) grows by DRBD's metadata, keeps its data and is copied to new
-        replicas on the peers by a full sync.
+        replicas on the peers by a full sync.  Every peer must answer and
+        none may be frozen; when a peer fails part-way, the new replicas
+        are removed and the LV gets its name and size back.  The backing LV
+        of a DRBD resource (an unmanaged ev3 volume) is refused, changing
+        nothing: see :meth:`_manage_ref`.
         """
+        existing_ref = self._manage_ref(existing_ref)
         if not self._type_wants_replication(volume):
             return super(Lifecycle, self).manage_existing(
                 volume, existing_ref)
@@ -242,8 +257,148 @@ class Lifecycle(object):
                        '%s has no replication_device' % (volume.id, self.host))
         self._refuse_if_frozen('managing volume %s' % volume.id)
         protocol = self._type_protocol(volume)
+        lv_name = existing_ref['source-name']
+        self._require_peers('managing volume %s (LV %s)'
+                            % (volume.id, lv_name))
+        lv_bytes = self._plain_lv_bytes(lv_name)
         super(Lifecycle, self).manage_existing(volume, existing_ref)
-        self.replicator.add_replication(
-            names.resource_name(volume), volume.size * units.Gi,
-            thin=self.configuration.lvm_type == 'thin', protocol=protocol)
+        name = names.resource_name(volume)
+        try:
+            self.replicator.add_replication(
+                name, volume.size * units.Gi,
+                thin=self.configuration.lvm_type == 'thin',
+                protocol=protocol)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self._give_back(volume, name, lv_name, lv_bytes)
         return {'replication_status': 'enabled'}
+
+    def _manage_ref(self, existing_ref):
+        """``existing_ref`` as {'source-name': LV}; refuse DRBD's LVs.
+
+        ``source-id`` names the LV of that volume id (volume_name_template).
+        An LV that backs a DRBD resource here (an ev3 resource file names
+        it, or the LV is open, e.g. by DRBD) is refused with
+        ManageExistingInvalidReference before anything changes: ev3 does
+        not adopt an existing DRBD resource (renaming it on every host
+        under I/O is not done); the operator takes it out of DRBD first.
+        """
+        ref = dict(existing_ref or {})
+        if 'source-name' not in ref and ref.get('source-id'):
+            ref = {'source-name': CONF.volume_name_template
+                   % ref['source-id']}
+        lv_name = ref.get('source-name')
+        if not lv_name:
+            raise cinder_exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason='Reference must contain source-name or source-id '
+                       'element.')
+        if self.agent is None:
+            return ref
+        where = self.settings.backend_id
+        if self.agent.has_resource(lv_name):
+            resource = self.agent.resource(lv_name)
+            hosts = ', '.join(n.backend_id for n in resource.nodes)
+            role = (self.agent.status([lv_name]).get(lv_name) or {}).get(
+                'role', 'Unknown')
+            LOG.warning('Refusing to manage LV %s on %s: it backs the ev3 '
+                        'DRBD resource %s held on %s', lv_name, where,
+                        lv_name, hosts)
+            raise cinder_exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason='LV %s is the backing LV of the ev3 DRBD resource %s '
+                       '(%s on %s) held on %s; ev3 does not adopt an existing '
+                       'DRBD resource. Keep it unmanaged, or take it out of '
+                       'DRBD on every one of those hosts first (drbdadm down '
+                       '%s, remove its resource file; remove the LV on the '
+                       'other hosts and cut this LV to the volume size) and '
+                       'then manage the LV' % (lv_name, lv_name, role, where,
+                                               hosts, lv_name))
+        if self.vg.get_volume(lv_name) is not None and self._lv_open(
+                lv_name):
+            LOG.warning('Refusing to manage LV %s on %s: it is open',
+                        lv_name, where)
+            raise cinder_exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason='LV %s on %s is open (a DRBD resource, a mount or '
+                       'another holder uses it); stop that use (e.g. '
+                       '"drbdadm down" its DRBD resource) and manage it '
+                       'again' % (lv_name, where))
+        return ref
+
+    def _lv_open(self, lv_name):
+        out, _err = self._execute(
+            'env', 'LC_ALL=C', 'lvs', '--noheadings', '-o', 'lv_attr',
+            '%s/%s' % (self.configuration.volume_group, lv_name),
+            run_as_root=True, root_helper=self._root_helper)
+        attr = out.strip()
+        return len(attr) > 5 and attr[5] == 'o'
+
+    def _plain_lv_bytes(self, lv_name):
+        """Size in bytes of LV ``lv_name`` here, or None if it is absent."""
+        if self.vg.get_volume(lv_name) is None:
+            return None
+        out, _err = self._execute(
+            'blockdev', '--getsize64',
+            names.lv_path(self.configuration.volume_group, lv_name),
+            run_as_root=True, root_helper=self._root_helper)
+        return int(out.strip())
+
+    def _require_peers(self, action):
+        """Every peer answers and is not frozen; else refuse, unchanged."""
+        problems = []
+        for backend_id, facts in sorted(self.replicator.refresh().items()):
+            if backend_id == self.settings.backend_id:
+                continue
+            if isinstance(facts, Exception):
+                problems.append('%s does not answer (%s)' % (backend_id,
+                                                             facts))
+            elif facts.get('frozen'):
+                problems.append('%s is frozen' % backend_id)
+        if problems:
+            raise exception.Ev3Error(
+                reason='%s on %s refused, nothing was changed: %s'
+                       % (action, self.settings.backend_id,
+                          '; '.join(problems)))
+
+    def _give_back(self, volume, name, lv_name, lv_bytes):
+        """After a failed manage: the LV's size and name as they were."""
+        try:
+            if lv_bytes and (self._plain_lv_bytes(name) or 0) > lv_bytes:
+                # Only DRBD's metadata, at the tail, goes.
+                self._execute('env', 'LC_ALL=C', 'lvreduce', '-f', '-L',
+                              '%dm' % (lv_bytes // units.Mi),
+                              '%s/%s' % (self.configuration.volume_group,
+                                         name),
+                              run_as_root=True, root_helper=self._root_helper)
+            if name != lv_name and self.vg.get_volume(name) is not None:
+                self.vg.rename_volume(name, lv_name)
+            LOG.warning('Manage of volume %s failed; LV %s is back as it was '
+                        'on %s', volume.id, lv_name, self.settings.backend_id)
+        except Exception as err:
+            LOG.error('Manage of volume %s failed and LV %s could not be '
+                      'given back its name and size on %s (it is %s now): '
+                      '%s', volume.id, lv_name, self.settings.backend_id,
+                      name, err)
+
+    def unmanage(self, volume):
+        """Cinder forgets the volume; every host keeps its storage as is.
+
+        A replicated volume's LV, DRBD resource, resource file and role stay
+        on every host (Cinder's manager removed the export before).  The
+        driver keeps bringing the resource up at start-up and reports its
+        health, but never removes it; managing its LV again is refused
+        (see :meth:`_manage_ref`).
+        """
+        name = self._replicated_name(volume)
+        if name is None:
+            return super(Lifecycle, self).unmanage(volume)
+        hosts = ', '.join(n.backend_id
+                          for n in self.agent.resource(name).nodes)
+        role = (self.agent.status([name]).get(name) or {}).get(
+            'role', 'Unknown')
+        LOG.warning('Volume %s is no longer managed by Cinder; its DRBD '
+                    'resource %s stays as it is on %s (%s on %s): its LVs, '
+                    'resource files and roles are kept, and are no longer '
+                    'Cinder\'s to remove', volume.id, name, hosts, role,
+                    self.settings.backend_id)
