@@ -523,19 +523,35 @@ def all_up(names):
     return True
 
 
+def clirc():
+    """Aliases for the CLIs against this cloud (noauth), as shell text."""
+    values = {'bin': VENV_BIN, 'url': API_URL, 'project': PROJECT,
+              'conf': path('etc', 'cinder.conf')}
+    lines = [
+        "alias cinder='%(bin)s/cinder --os-auth-type noauth --os-endpoint "
+        "%(url)s --os-user-id admin --os-project-id %(project)s "
+        "--os-volume-api-version 3.64'",
+        "alias openstack='%(bin)s/openstack --os-auth-type admin_token "
+        "--os-token admin:%(project)s --os-endpoint %(url)s "
+        "--os-volume-api-version 3.64'",
+        "alias cinder-manage='%(bin)s/cinder-manage --config-file "
+        "%(conf)s'"]
+    return ''.join(line % values + '\n' for line in lines)
+
+
 def usage():
+    write(path('clirc'), clirc())
     return '''
 The local cloud is up (run folder %(run)s, logs in %(run)s/logs).
-Use the CLIs of the venv (%(bin)s) with noauth:
+The CLIs of the venv, with noauth, are aliased in %(run)s/clirc:
 
-  export OS_AUTH_TYPE=noauth OS_ENDPOINT=%(url)s OS_USER_ID=admin \\
-         OS_PROJECT_ID=%(project)s OS_VOLUME_API_VERSION=3.64
-  %(bin)s/cinder service-list
-  %(bin)s/openstack --os-auth-type admin_token --os-token admin:%(project)s \\
-      --os-endpoint %(url)s volume service list --long
+  source %(run)s/clirc
+  openstack volume service list --long
+  cinder failover-host hci-0002@RBS --backend_id hci-0001@RBS
+  openstack volume create --type RBS --size 10 replicated
 
 Stop it:  bash tools/cloud.sh stop
-''' % {'run': RUN, 'bin': VENV_BIN, 'url': API_URL, 'project': PROJECT}
+''' % {'run': RUN}
 
 
 ORDER = (['cinder-volume-' + h for h, _ip in HOSTS] +
