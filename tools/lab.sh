@@ -197,6 +197,9 @@ build() {
     rm -rf "$stage"
     touch "$img/done"
     echo "$img" > "$CACHE/current"
+    # Older images of this cache are never used again.
+    find "$CACHE" -maxdepth 1 -name 'image-*' ! -name "image-$key" \
+        -exec rm -rf {} +
     log "image $key built in $((SECONDS - started)) s"
     mkdir -p "$RUN"
     echo "image_build $((SECONDS - started))" >> "$RUN/build-timings.txt"
