@@ -505,13 +505,15 @@ class Kernel(object):
             pmd.update(uuid=md['uuid'], hist=list(md['hist']))
 
 
-def state_error(ctx, name, minor, code, text, cmd, exit_code=11):
-    who = name if ctx.drbd9 else str(minor)
+def state_error(ctx, name, minor, code, text, cmd, exit_code=11, who=None,
+                info=''):
+    who = who or (name if ctx.drbd9 else str(minor))
     tool = 'drbdsetup' if ctx.drbd9 else 'drbdsetup-84'
+    extra = 'additional info from kernel:\n%s\n' % info if info else ''
     raise state.SimError(exit_code, '%s: State change failed: (%d) %s\n'
-                                    "Command '%s %s' terminated with exit "
-                                    'code %d\n' % (who, code, text, tool, cmd,
-                                                   exit_code))
+                                    "%sCommand '%s %s' terminated with exit "
+                                    'code %d\n' % (who, code, text, extra,
+                                                   tool, cmd, exit_code))
 
 
 def failure(ctx, name, minor, code, text, cmd, info=''):

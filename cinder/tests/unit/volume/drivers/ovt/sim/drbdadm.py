@@ -271,9 +271,13 @@ class Commands(object):
         if kres is None:
             return '', ''
         if self.kernel.open_count(self.name):
+            # As DRBD 8.4.11 prints it (real kernel, ev3 lab): the resource
+            # name first, and the kernel's reason.
             drbd.state_error(self.ctx, self.name, kres['minor'], -12,
                              'Device is held open by someone',
-                             'down %s' % self.name)
+                             'down %s' % self.name, who=self.name,
+                             info='' if self.ctx.drbd9 else
+                             'failed to demote')
         for node in list(kres['peers']):
             self.kernel.drop(self.name, node)
         del self.ctx.kres()[self.name]

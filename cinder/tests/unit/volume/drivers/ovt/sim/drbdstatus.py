@@ -96,9 +96,12 @@ def proc_drbd(ctx):
             left = int(oos * 4 // max(1, rate_k))
             lines.append("\t[%s] sync'ed:%3d.%d%% %s" % (
                 _bar(permille), permille // 10, permille % 10, amounts))
-            lines.append('\tfinish: %d:%02d:%02d speed: %s (%s) K/sec' % (
+            # Only the SyncTarget shows the rate it asks for (real 8.4.11).
+            want = (' want: %s' % _thousands(rate_k) if cs == 'SyncTarget'
+                    else '')
+            lines.append('\tfinish: %d:%02d:%02d speed: %s (%s)%s K/sec' % (
                 left // 3600, left // 60 % 60, left % 60,
-                _thousands(rate_k), _thousands(rate_k)))
+                _thousands(rate_k), _thousands(rate_k), want))
     return '\n'.join(lines) + '\n'
 
 
