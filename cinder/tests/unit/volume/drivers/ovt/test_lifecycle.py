@@ -65,6 +65,17 @@ class LabTestCase(test.TestCase):
         self.primary = self.lab.node(0).driver
         return self.lab
 
+    def attached_volume_with(self, data, db=False):
+        """A synced replicated volume, exported, holding ``data`` at 0."""
+        volume = self.lab.db_volume() if db else self.lab.volume(size=1)
+        self.primary.create_volume(volume)
+        self.lab.cluster.finish_syncs()
+        volume.update(self.primary.create_export(self.lab.ctx, volume,
+                                                 CONNECTOR))
+        self.primary.initialize_connection(volume, CONNECTOR)
+        self.lab.node(0).sim.write(self.primary.local_path(volume), 0, data)
+        return volume
+
     def assert_nothing_of(self, volume, nodes=None):
         """No host holds any trace of ``volume``."""
         for node in nodes or self.lab.nodes:

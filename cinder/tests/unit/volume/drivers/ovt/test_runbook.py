@@ -43,15 +43,7 @@ class RunbookTestCase(test_lifecycle.LabTestCase):
 
     def _create_with_data(self):
         """Runbook 2: a replicated volume holding acknowledged writes."""
-        volume = self.lab.volume(size=1)
-        self.primary.create_volume(volume)
-        self.lab.cluster.finish_syncs()
-        volume.update(self.primary.create_export(self.lab.ctx, volume,
-                                                 CONNECTOR))
-        self.primary.initialize_connection(volume, CONNECTOR)
-        self.lab.node(0).sim.write(self.primary.local_path(volume), 0,
-                                   PATTERN)
-        return volume
+        return self.attached_volume_with(PATTERN)
 
     def test_whole_runbook_and_back(self):
         self.start_lab()

@@ -29,10 +29,11 @@ import fixtures
 from cinder import exception as cinder_exception
 from cinder.tests.unit.volume.drivers.ovt import harness
 from cinder.tests.unit.volume.drivers.ovt import test_lifecycle
+from cinder.tests.unit.volume.drivers.ovt import test_runbook
 from cinder.volume.drivers.ovt import exception
 
 CONNECTOR = test_lifecycle.CONNECTOR
-PATTERN = b'acknowledged write 0001\n' * 64
+PATTERN = test_runbook.PATTERN
 LATER = b'written after the failover'
 TWO = {'hosts': 2, 'drbd_version': '8.4.11'}
 THREE = {'hosts': 3, 'drbd_version': '9.2.12'}
@@ -67,14 +68,7 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
 
     def _volume(self, attached=True, db=False):
         """Runbook 2: a replicated volume holding acknowledged writes."""
-        volume = self.lab.db_volume() if db else self.lab.volume(size=1)
-        self.primary.create_volume(volume)
-        self.lab.cluster.finish_syncs()
-        volume.update(self.primary.create_export(self.lab.ctx, volume,
-                                                 CONNECTOR))
-        self.primary.initialize_connection(volume, CONNECTOR)
-        self.lab.node(0).sim.write(self.primary.local_path(volume), 0,
-                                   PATTERN)
+        volume = self.attached_volume_with(PATTERN, db=db)
         if not attached:
             self.primary.terminate_connection(volume, CONNECTOR)
             self.primary.remove_export(self.lab.ctx, volume)
