@@ -17,6 +17,11 @@
 with its real peer API on 127.0.0.1, configured the way an operator would
 configure cinder.conf (backend_id, backend_ip/port, replication_device,
 shared secret).  Only the storage tools are simulated.
+
+A crashed host's peer API either refuses connections (``Node.crash()``:
+its server is stopped, the port on 127.0.0.1 is closed) or stays silent
+(``Node.crash(silent=True)``: :class:`SilentPort` holds the port, and the
+kernel drops every connection attempt, as for a host that died hard).
 """
 
 import os
@@ -51,6 +56,59 @@ def free_port():
         sock.close()
 
 
+class SilentPort(object):
+    """A port on 127.0.0.1 where connection attempts go unanswered.
+
+    What a peer sees of a host that died hard (its VM killed): no SYN-ACK,
+    no reset, so its connect times out.  A listening socket with a backlog
+    of 0 whose accept queue is filled by connections never accepted makes
+    the Linux kernel drop further SYNs on that port.  Filling stops at the
+    first connection attempt that times out, which proves the port silent;
+    a kernel that keeps accepting raises ``RuntimeError``.
+    """
+
+    MAX_QUEUED = 8
+    PROBE_TIMEOUT_S = 0.5
+
+    def __init__(self, port):
+        self.port = port
+        self._queued = []
+        self._listener = socket.socket()
+        try:
+            self._listener.setsockopt(socket.SOL_SOCKET,
+                                      socket.SO_REUSEADDR, 1)
+            self._listener.bind(('127.0.0.1', port))
+            self._listener.listen(0)
+            self._fill()
+        except Exception:
+            self.close()
+            raise
+
+    def _fill(self):
+        for _ in range(self.MAX_QUEUED):
+            client = socket.socket()
+            client.settimeout(self.PROBE_TIMEOUT_S)
+            try:
+                client.connect(('127.0.0.1', self.port))
+            except socket.timeout:
+                client.close()
+                return
+            except Exception:
+                client.close()
+                raise
+            self._queued.append(client)
+        raise RuntimeError('127.0.0.1:%d still answers connections with %d '
+                           'queued: this kernel does not drop SYNs on a full '
+                           'accept queue' % (self.port, len(self._queued)))
+
+    def close(self):
+        """Free the port: close the listener, then the queued clients."""
+        self._listener.close()
+        for client in self._queued:
+            client.close()
+        del self._queued[:]
+
+
 class Node(object):
     """One simulated storage host with its cinder-volume driver."""
 
@@ -61,6 +119,7 @@ class Node(object):
         self.group = 'ev3_%s_%s' % (lab.tag, self.name.replace('-', '_'))
         self.port = free_port()
         self.driver = None
+        self.silent_port = None
 
     @property
     def sim(self):
@@ -101,6 +160,7 @@ class Node(object):
 
     def start(self, peers, secret=SECRET, active_backend_id=None, **extra):
         """Build and set up the driver as cinder-volume would."""
+        self.unsilence()
         conf = self.configure(peers, secret, extra)
         self.driver = ev3.ReplicatedVolumeDriver(
             configuration=conf, host=self.backend_id,
@@ -118,10 +178,24 @@ class Node(object):
         if self.driver is not None:
             self.driver.stop_peer_api()
 
-    def crash(self):
-        """The whole host dies: its service and its kernel state."""
+    def crash(self, silent=False):
+        """The whole host dies: its service and its kernel state.
+
+        Its peer API port refuses connections at once, unless ``silent``:
+        then connection attempts time out, as they do when a real host is
+        killed (each peer request then costs its client about 14 s of
+        connect timeouts and retries).
+        """
         self.stop()
         self.lab.cluster.crash(self.name)
+        if silent and self.silent_port is None:
+            self.silent_port = SilentPort(self.port)
+
+    def unsilence(self):
+        """Free the port a silent crash holds; quiet if none."""
+        if self.silent_port is not None:
+            self.silent_port.close()
+            self.silent_port = None
 
     def restart(self, active_backend_id=None, **extra):
         """Boot the host again and start its cinder-volume."""
@@ -189,12 +263,16 @@ class Lab(object):
         return self
 
     def stop(self):
-        """Stop every peer API and drop the configuration overrides."""
-        for node in self.nodes:
-            node.stop()
-        for key, group in self.overrides:
-            CONF.clear_override(key, group=group)
-        del self.overrides[:]
+        """Stop every peer API, free silent ports, drop the overrides."""
+        try:
+            for node in self.nodes:
+                node.stop()
+        finally:
+            for node in self.nodes:
+                node.unsilence()
+            for key, group in self.overrides:
+                CONF.clear_override(key, group=group)
+            del self.overrides[:]
 
     def volume(self, size=1, replicated=True, **updates):
         """A Cinder volume object as the manager hands it to the driver."""
