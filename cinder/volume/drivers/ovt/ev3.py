@@ -35,6 +35,7 @@ migration and manage (:mod:`.lifecycle`).
 import os
 import socket
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -92,6 +93,7 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
         self._state = None
         self._frozen = False
         self._failover_lock = threading.Lock()
+        self._links_settle_by = 0.0
         self._start_errors = {}
         self._health = {}
         self._health_reported = False
@@ -179,6 +181,10 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
                 own_backend_id=self.settings.backend_id,
                 timeout=(3.05, self.settings.api_timeout)))
         self._reconcile()
+        # Replicas brought up at start-up need a moment to reconnect: an
+        # export asked for within ev3_connect_timeout waits for their links.
+        self._links_settle_by = (time.monotonic() +
+                                 self.settings.connect_timeout)
         self.server = peer_api.PeerServer(
             self.settings.backend_ip, self.settings.backend_port,
             self.settings.secret, handler=self.agent,
@@ -404,13 +410,67 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
 
     def _primary_device(self, volume, name):
         status = self.agent.status([name]).get(name) or {}
+        blocked = None
+        if status.get('role') == 'Secondary' and self._is_primary_role():
+            status, blocked = self._resume_home_role(volume, name, status)
         if status.get('role') != 'Primary':
             raise exception.Ev3Error(
                 reason='volume %s is %s on %s, not Primary: it is not '
-                       'exported here (fail over to this host first)'
+                       'exported here (%s)'
                        % (volume.id, status.get('role', 'not up'),
-                          self.settings.backend_id))
+                          self.settings.backend_id,
+                          blocked or 'fail over to this host first'))
         return self.agent.device_path(name)
+
+    def _resume_home_role(self, volume, name, status):
+        """Promote a volume found Secondary on the primary host; or say why.
+
+        DRBD roles do not survive a reboot: when the primary host restarts
+        without a failover, every replica comes back Secondary and nothing
+        is promoted at start-up.  When Cinder then asks this host (the
+        volume's host in Cinder, not a standby) for an export, the volume
+        is promoted here if this disk is UpToDate and every peer is
+        Connected and Secondary -- over a connected link DRBD itself
+        refuses a second Primary.  Otherwise nothing changes and the
+        reason is returned: (status, reason or None).
+        """
+        peers = status.get('peers') or []
+        settle_s = self._links_settle_by - time.monotonic()
+        if settle_s > 0 and any(p.get('connection') != 'Connected'
+                                for p in peers):
+            try:
+                status = self.replicator.wait_connected(name, settle_s)
+            except exception.Ev3Error as err:
+                LOG.warning('Volume %s on %s: %s', volume.id,
+                            self.settings.backend_id, err)
+                status = self.agent.status([name]).get(name) or status
+            peers = status.get('peers') or []
+        problem = None
+        if status.get('disk') != 'UpToDate':
+            problem = 'its disk here is %s, not UpToDate' % status.get('disk')
+        elif not peers:
+            problem = 'DRBD shows no peer of it here'
+        else:
+            for peer in peers:
+                if (peer.get('connection') != 'Connected' or
+                        peer.get('role') != 'Secondary'):
+                    problem = ('its peer %s is %s and %s, so this host '
+                               'cannot tell that no other host is Primary'
+                               % (peer.get('node_name') or 'link',
+                                  peer.get('connection'), peer.get('role')))
+                    break
+        if problem is not None:
+            LOG.warning('Volume %s is Secondary on its primary host %s and '
+                        'is not promoted for export: %s', volume.id,
+                        self.settings.backend_id, problem)
+            return status, ('%s; bring the peer back, or fail over with '
+                            '"cinder failover-host"' % problem)
+        LOG.warning('Volume %s came back Secondary on its primary host %s '
+                    '(restarted without a failover); every peer is '
+                    'Connected and Secondary: promoting it for export',
+                    volume.id, self.settings.backend_id)
+        self.agent.promote(name)
+        return self.agent.status([name]).get(name) or {}, None
 
     def create_export(self, context, volume, connector, vg=None):
         """Export the DRBD device of the Primary through the target helper."""
@@ -426,12 +486,19 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
                 'provider_auth': export['auth']}
 
     def ensure_export(self, context, volume):
-        """Recreate a missing export of a volume that is Primary here."""
+        """Recreate a missing export of a volume that is Primary here.
+
+        Called by cinder-volume at start-up for in-use volumes; one found
+        Secondary on the primary host is promoted first when that is safe
+        (see ``_resume_home_role``).
+        """
         name = self._replicated_name(volume)
         if name is None:
             return super(ReplicatedVolumeDriver, self).ensure_export(
                 context, volume)
         status = self.agent.status([name]).get(name) or {}
+        if status.get('role') == 'Secondary' and self._is_primary_role():
+            status, _blocked = self._resume_home_role(volume, name, status)
         if status.get('role') != 'Primary':
             LOG.warning('Volume %s is %s on %s; its export is not restored '
                         'here', volume.id, status.get('role', 'not up'),
@@ -443,7 +510,33 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
                                              self.agent.device_path(name))
             LOG.info('Restored the export of volume %s on %s', volume.id,
                      self.settings.backend_id)
+            self._restore_initiators(volume)
         return None
+
+    def _restore_initiators(self, volume):
+        """Let the initiators of the volume's attachments log in again.
+
+        A recreated LIO target has no ACL; the hosts attached to the volume
+        (Cinder keeps each attachment's connector) are allowed again with
+        the volume's CHAP credentials, so their iSCSI sessions recover by
+        themselves.
+        """
+        for attachment in volume.volume_attachment or []:
+            connector = attachment.connector or {}
+            if (attachment.attach_status != 'attached' or
+                    not connector.get('initiator')):
+                continue
+            try:
+                self.target_driver.initialize_connection(volume, connector)
+            except cinder_exception.CinderException as err:
+                LOG.error('Volume %s on %s: initiator %s of attachment %s '
+                          'not allowed again (%s); detach and attach it',
+                          volume.id, self.settings.backend_id,
+                          connector['initiator'], attachment.id, err)
+                continue
+            LOG.info('Volume %s on %s: initiator %s allowed again',
+                     volume.id, self.settings.backend_id,
+                     connector['initiator'])
 
     # -- stats
 

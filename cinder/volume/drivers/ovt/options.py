@@ -75,7 +75,10 @@ ev3_opts = [
     cfg.IntOpt('ev3_connect_timeout', default=60, min=1,
                help='How long, in seconds, a new replicated volume may '
                     'take until its replicas are connected before the '
-                    'create is rolled back.'),
+                    'create is rolled back; also how long after the '
+                    'service starts an export request waits for the '
+                    'replication links before deciding whether a volume '
+                    'found Secondary on its primary host may be promoted.'),
     cfg.BoolOpt('ev3_force_failover', default=False,
                 help='Let `cinder failover-host --backend_id default` '
                      'promote replicas whose disk is not UpToDate (or '

@@ -195,8 +195,18 @@ class Replicator(object):
                 del done[:]
         raise last
 
-    def _wait_connected(self, name):
-        deadline = self._clock() + self.settings.connect_timeout
+    def wait_connected(self, name, timeout_s):
+        """Wait up to ``timeout_s`` for every peer link of ``name``.
+
+        Returns this host's status of ``name``; raises ``Ev3Error`` naming
+        the links that did not connect.
+        """
+        return self._wait_connected(name, timeout_s)
+
+    def _wait_connected(self, name, timeout_s=None):
+        if timeout_s is None:
+            timeout_s = self.settings.connect_timeout
+        deadline = self._clock() + timeout_s
         while True:
             status = self.local.status([name]).get(name) or {}
             peers = status.get('peers', [])
@@ -207,8 +217,7 @@ class Replicator(object):
                 raise exception.Ev3Error(
                     reason='replicas of volume %s did not connect within %d '
                            's (ev3_connect_timeout): %s'
-                           % (name, self.settings.connect_timeout,
-                              _describe_peers(peers)))
+                           % (name, timeout_s, _describe_peers(peers)))
             self._sleep(self._poll)
 
     def _rollback(self, name, hosts):

@@ -22,11 +22,14 @@ exports and the data, and what Cinder is told (the value returned by
 """
 
 import logging
+import uuid
 
 import ddt
 import fixtures
 
 from cinder import exception as cinder_exception
+from cinder import objects
+from cinder.objects import fields
 from cinder.tests.unit.volume.drivers.ovt import harness
 from cinder.tests.unit.volume.drivers.ovt import test_lifecycle
 from cinder.tests.unit.volume.drivers.ovt import test_runbook
@@ -504,3 +507,103 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
         self.lab.cluster.finish_syncs()
         self.assert_hosts(volume, primary=1, exported=1)
         self.assert_data(volume, (8192, LATER))
+
+    # 8. The primary host restarts without a failover
+
+    def _primary_restarts(self, topology, **extra):
+        """hci-0001 dies and boots again; nobody failed over meanwhile."""
+        self.start_lab(**topology)
+        self._standbys()
+        volume = self._volume()
+        self.lab.node(0).crash()
+        primary = self.lab.node(0).restart(**extra)
+        self.lab.cluster.finish_syncs()
+        # Nothing is promoted at start-up: Secondary everywhere.
+        self.assert_hosts(volume, primary=None)
+        return primary, volume
+
+    @ddt.data(TWO, THREE)
+    def test_restarted_primary_resumes_its_role_on_export(self, topology):
+        primary, volume = self._primary_restarts(topology)
+        # A standby asked for an export still refuses, changing nothing.
+        before = self.lab.holdings()
+        err = self.assertRaises(exception.Ev3Error,
+                                self.lab.node(1).driver.create_export,
+                                self.lab.ctx, volume, CONNECTOR)
+        self.assertIn('fail over to this host first', str(err))
+        self.assertEqual(before, self.lab.holdings())
+        # The volume's own host: every peer Connected and Secondary.
+        volume.update(primary.create_export(self.lab.ctx, volume,
+                                            CONNECTOR))
+        primary.initialize_connection(volume, CONNECTOR)
+        self.assert_hosts(volume, primary=0, exported=0)
+        primary.terminate_connection(volume, CONNECTOR)
+        self.assertIn('promoting it for export', self.log.output)
+        self.assertIn(volume.id, self.log.output)
+        self.lab.node(0).sim.write(primary.local_path(volume), 8192, LATER)
+        self.lab.cluster.finish_syncs()
+        self.assert_data(volume, (8192, LATER))
+
+    def test_restarted_primary_restores_in_use_exports(self):
+        """cinder-volume's start-up ensure_export of an in-use volume.
+
+        The target comes back with the attached host's initiator allowed
+        (its iSCSI session can log in again by itself), not the initiator
+        of an attachment that ended.
+        """
+        primary, volume = self._primary_restarts(TWO)
+        gone = dict(CONNECTOR, initiator='iqn.1993-08.org.debian:01:gone')
+        volume.volume_attachment = objects.VolumeAttachmentList(objects=[
+            objects.VolumeAttachment(
+                context=self.lab.ctx, id=str(uuid.uuid4()),
+                volume_id=volume.id, connector=connector,
+                attach_status=status)
+            for connector, status in (
+                (CONNECTOR, fields.VolumeAttachStatus.ATTACHED),
+                (gone, fields.VolumeAttachStatus.DETACHED))])
+        self.assertIsNone(primary.ensure_export(self.lab.ctx, volume))
+        self.assert_hosts(volume, primary=0, exported=0)
+        target = self.lab.node(0).holdings()['targets'][
+            'iqn.2010-10.org.openstack:%s' % volume.name]
+        self.assertEqual([CONNECTOR['initiator']], target['initiators'])
+        self.assertIn('initiator %s allowed again' % CONNECTOR['initiator'],
+                      self.log.output)
+        self.assert_data(volume)
+
+    def test_restarted_primary_with_its_peer_down_changes_nothing(self):
+        self.start_lab(**TWO)
+        self._standbys()
+        volume = self._volume()
+        self.lab.node(0).crash()
+        self.lab.node(1).crash()
+        primary = self.lab.node(0).restart(ev3_connect_timeout=1)
+        before = self.lab.holdings()
+        err = self.assertRaises(exception.Ev3Error, primary.create_export,
+                                self.lab.ctx, volume, CONNECTOR)
+        self.assertIn(volume.id, str(err))
+        self.assertIn('cannot tell that no other host is Primary', str(err))
+        self.assertIn('cinder failover-host', str(err))
+        # The start-up export of an in-use volume is not restored either.
+        self.assertIsNone(primary.ensure_export(self.lab.ctx, volume))
+        self.assertEqual(before, self.lab.holdings())
+        self.assert_hosts(volume, primary=None, down=(1,))
+
+    def test_restarted_primary_never_promotes_over_a_primary_peer(self):
+        """hci-0002 took over; hci-0001 restarts still thinking it owns it."""
+        self.start_lab(**TWO)
+        standby = self._standbys()
+        volume = self._volume()
+        self.lab.node(0).crash()
+        self.assertEqual(('default', [], []),
+                         standby.failover_host(self.lab.ctx, [],
+                                               secondary_id='default'))
+        primary = self.lab.node(0).restart()
+        self.lab.cluster.finish_syncs()
+        self.assert_hosts(volume, primary=1)
+        before = self.lab.holdings()
+        err = self.assertRaises(exception.Ev3Error, primary.create_export,
+                                self.lab.ctx, volume, CONNECTOR)
+        self.assertIn('Primary', str(err))
+        self.assertIsNone(primary.ensure_export(self.lab.ctx, volume))
+        self.assertEqual(before, self.lab.holdings())
+        self.assert_hosts(volume, primary=1)
