@@ -37,6 +37,7 @@ import socket
 import threading
 import time
 
+from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import units
@@ -256,12 +257,19 @@ class ReplicatedVolumeDriver(ha.HighAvailability, lifecycle.Lifecycle,
                 self.configuration.volume_group, self._root_helper,
                 lvm_type=lvm_type, executor=self._execute, lvm_conf=lvm_conf,
                 suppress_fd_warn=self.configuration.lvm_suppress_fd_warnings)
-        except cinder_exception.VolumeGroupNotFound:
+        except (cinder_exception.VolumeGroupNotFound,
+                processutils.ProcessExecutionError) as err:
+            # Real LVM answers "vgs <missing VG>" with exit code 5, which
+            # brick passes on as a command error.
+            if (isinstance(err, processutils.ProcessExecutionError) and
+                    'not found' not in (err.stderr or '')):
+                raise
             raise exception.ConfigError(
                 section=self.settings.section, option='volume_group',
                 problem='names %s, which does not exist on this host'
                         % self.configuration.volume_group,
-                fix='create the volume group or correct the option')
+                fix='create the volume group (is its disk attached?) or '
+                    'correct the option')
 
     def check_for_setup_error(self):
         """Plain LVM checks; replicated backends built their VG in setup."""

@@ -469,6 +469,20 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
                          self.lab.node(0).roles()[volume.name])
         self.assert_hosts(volume, primary=1)
 
+    def test_missing_volume_group_stops_the_backend_by_name(self):
+        """A host whose VG is gone (its disk not attached) says so."""
+        self.start_lab(**TWO)
+        volume = self._volume()
+        before = self.lab.holdings()
+        err = self.assertRaises(exception.ConfigError,
+                                self._restart_service, 0,
+                                volume_group='missing-vg')
+        self.assertIn('option volume_group names missing-vg, which does not '
+                      'exist on this host', str(err))
+        self.assertIn('is its disk attached?', str(err))
+        self.assertEqual(before, self.lab.holdings())
+        self.assert_hosts(volume, primary=0, exported=0)
+
     # 7. Three hosts: disaster of the primary
 
     def _three_hosts_disaster(self):
