@@ -287,6 +287,9 @@ class HostAgent(object):
         steps = []
         if created_file:
             steps.append(('down', lambda: self.drbdadm.down(name)))
+            if created_lv:
+                steps.append(('wipe DRBD meta data',
+                              lambda: self.drbdadm.wipe_md(name)))
             steps.append(('remove resource file',
                           lambda: self.resource_files.remove(name)))
         if created_lv:
@@ -306,11 +309,26 @@ class HostAgent(object):
         with self._lock(name):
             if self.has_resource(name):
                 self.drbdadm.down(name)
+                if self.vg.get_volume(name) is not None:
+                    self._wipe_md(name)
                 self.resource_files.remove(name)
                 self._forget_files()
             if self.vg.get_volume(name) is not None:
                 self.vg.delete(name)
         LOG.info('Removed replica of volume %s on %s', name, self.backend_id)
+
+    def _wipe_md(self, name):
+        """Erase DRBD's meta data before its LV goes or turns plain.
+
+        A failure does not stop the removal; it is logged with the fix.
+        """
+        try:
+            self.drbdadm.wipe_md(name)
+        except exception.Ev3Error as err:
+            LOG.error('DRBD meta data of volume %s on %s not wiped (%s): a '
+                      'new LV on the same extents would be refused by LVM '
+                      'until "wipefs -a" clears it', name, self.backend_id,
+                      err)
 
     def release_replica(self, name, size_bytes=None):
         """Stop replicating ``name`` here but keep its LV and data.
@@ -332,6 +350,7 @@ class HostAgent(object):
                            % (name, self.backend_id, have))
             if self.has_resource(name):
                 self.drbdadm.down(name)
+                self._wipe_md(name)
                 self.resource_files.remove(name)
                 self._forget_files()
             if have is not None and have > size_bytes:

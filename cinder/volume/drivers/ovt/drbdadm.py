@@ -129,6 +129,16 @@ class DrbdAdm(object):
         """Write fresh internal meta data (overwrites without asking)."""
         self._adm(name, '--', '--force', 'create-md', name)
 
+    def wipe_md(self, name):
+        """Erase the internal meta data of ``name`` (which must be down).
+
+        Without this, the DRBD signature stays on the freed extents when
+        the LV goes, and LVM refuses a later thick ``lvcreate`` over them
+        ("drbd signature detected ... Aborted wiping").  Quiet when there
+        is no meta data.
+        """
+        self._adm(name, '--', '--force', 'wipe-md', name)
+
     def up(self, name):
         """Bring ``name`` up; quiet when it is already up."""
         try:

@@ -32,6 +32,7 @@ from cinder.tests.unit.volume.drivers.ovt.sim import devices
 from cinder.tests.unit.volume.drivers.ovt.sim import drbd
 from cinder.tests.unit.volume.drivers.ovt.sim import drbdadm
 from cinder.tests.unit.volume.drivers.ovt.sim import drbdstatus
+from cinder.tests.unit.volume.drivers.ovt.sim import extents
 from cinder.tests.unit.volume.drivers.ovt.sim import lio
 from cinder.tests.unit.volume.drivers.ovt.sim import lvm
 from cinder.tests.unit.volume.drivers.ovt.sim import lvmreport
@@ -416,6 +417,17 @@ class SimHost(object):
                            'active': r['active'], 'pool': r.get('pool'),
                            'has_drbd_md': r['md'] is not None}
                     for name, r in sorted(ctx.lvs().items())}
+
+    def lv_extents(self, name):
+        """[first PE, count] of LV ``name`` on the PV (thin LVs: none)."""
+        with self._io(alive=False) as ctx:
+            return [list(seg) for seg in ctx.lvs()[name].get('segs') or ()]
+
+    def stale_signatures(self):
+        """Byte offsets on the PV of DRBD magic left on free extents."""
+        with self._io(alive=False) as ctx:
+            return sorted(block * extents.BLOCK + extents.MAGIC_AT
+                          for block in extents.stale(ctx))
 
     def drbd(self):
         """{res: {minor, role, disk, size_bytes, backing, peers: {...}}}."""

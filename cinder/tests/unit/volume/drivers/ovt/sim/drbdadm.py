@@ -15,11 +15,11 @@
 
 Accepted forms (options may also follow ``--`` before the command, as in
 ``drbdadm -- --force create-md r``): ``--version``, ``create-md [--force]
-[--max-peers=N]``, ``up``, ``down``, ``adjust``, ``primary [--force]``,
-``secondary``, ``new-current-uuid [--clear-bitmap]``, ``resize
-[--assume-peer-has-space] [--assume-clean]``, ``connect
-[--discard-my-data]``, ``disconnect``, ``dump``, ``suspend-io`` and
-``resume-io``, each on one resource (``up``/``down``/``adjust`` also on
+[--max-peers=N]``, ``wipe-md [--force]``, ``up``, ``down``, ``adjust``,
+``primary [--force]``, ``secondary``, ``new-current-uuid
+[--clear-bitmap]``, ``resize [--assume-peer-has-space] [--assume-clean]``,
+``connect [--discard-my-data]``, ``disconnect``, ``dump``, ``suspend-io``
+and ``resume-io``, each on one resource (``up``/``down``/``adjust`` also on
 ``all``; ``primary``/``secondary``/``suspend-io``/``resume-io`` also on
 several); ``drbdsetup status --json [resource]`` on DRBD 9 hosts.  Anything
 else is refused.
@@ -30,11 +30,13 @@ import os
 from cinder.tests.unit.volume.drivers.ovt.sim import devices
 from cinder.tests.unit.volume.drivers.ovt.sim import drbd
 from cinder.tests.unit.volume.drivers.ovt.sim import drbdconf
+from cinder.tests.unit.volume.drivers.ovt.sim import drbdmeta
 from cinder.tests.unit.volume.drivers.ovt.sim import drbdstatus
+from cinder.tests.unit.volume.drivers.ovt.sim import extents
 from cinder.tests.unit.volume.drivers.ovt.sim import state
 
 E_USAGE = 20
-_OPTIONS = {'create-md': ('--force', '--max-peers'),
+_OPTIONS = {'create-md': ('--force', '--max-peers'), 'wipe-md': ('--force',),
             'primary': ('--force',), 'connect': ('--discard-my-data',),
             'new-current-uuid': ('--clear-bitmap',),
             'resize': ('--assume-peer-has-space', '--assume-clean'),
@@ -182,41 +184,10 @@ class Commands(object):
     # lifecycle --------------------------------------------------------------
 
     def create_md(self, options):
-        tool_cmd = 'drbdmeta %d v08 %s internal create-md' % (
-            self.me.minor, self.me.disk)
-        lv, record = self._lv(tool_cmd)
-        if devices.lv_drbd_holder(self.ctx, lv):
-            raise state.SimError(20, "Device '%d' is configured!\nCommand "
-                                     "'%s' terminated with exit code 20\n"
-                                 % (self.me.minor, tool_cmd))
-        peers = 1
-        if self.ctx.drbd9:
-            peers = int(options.get('--max-peers') or 0) or max(
-                1, len(self.conf.kernel_conf(self.ctx.host)['peers']))
-        answer = (self.ctx.process_input or '').strip()
-        if record['md'] is not None and '--force' not in options and \
-                not answer.startswith('yes'):
-            raise state.SimError(20, 'You want me to create a v08 style '
-                                     'flexible-size internal meta data '
-                                     'block.\nThere '
-                                     'appears to be a v08 flexible-size '
-                                     'internal meta data block\nalready in '
-                                     'place on %s at byte offset %d\n\nDo you '
-                                     "really want to overwrite the existing "
-                                     "meta-data?\n[need to type 'yes' to "
-                                     "confirm] Operation canceled.\n"
-                                 % (self.me.disk, record['size'] - 4096))
-        if drbd.usable_bytes(record['size'], peers) <= 0:
-            raise state.SimError(20, "Device size would be truncated, which\n"
-                                     "would corrupt data and result in\n"
-                                     "'access beyond end of device' errors.\n"
-                                     "Command '%s' terminated with exit code "
-                                     "20\n" % tool_cmd)
-        record['md'] = drbd.new_md(record['size'], peers)
-        bitmap = drbd.md_bytes(record['size'], peers) - 36 * 1024
-        return ('initializing activity log\ninitializing bitmap (%d KB) to '
-                'all zero\nWriting meta data...\nNew drbd meta data block '
-                'successfully created.\n' % (bitmap // 1024)), ''
+        return drbdmeta.create_md(self, options)
+
+    def wipe_md(self, options):
+        return drbdmeta.wipe_md(self, options)
 
     def up(self, options):
         ctx, me = self.ctx, self.me
@@ -474,7 +445,12 @@ class Commands(object):
             k = c.kres()[n]
             k['conf']['usize'] = usize
             md = kernel.md(n, c)
-            md['lv_bytes'] = c.lvs()[k['lv']]['size']
+            record = c.lvs()[k['lv']]
+            if md['lv_bytes'] != record['size']:
+                # The meta data moves to the new end; the old superblock
+                # stays where it was (drbd_determine_dev_size).
+                extents.orphan(c, k['lv'], record, md['lv_bytes'])
+            md['lv_bytes'] = record['size']
             caps.append(drbd.usable_bytes(md['lv_bytes'], md['peers']))
         if usize and usize > min(caps):
             drbd.failure(ctx, name, kres['minor'], 111, 'Low.dev. smaller '

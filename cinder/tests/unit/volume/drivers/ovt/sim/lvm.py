@@ -18,7 +18,10 @@ Implements ``lvm version``, ``vgs``, ``pvs``, ``lvs``, ``lvdisplay -C``,
 ``lvextend``, ``lvchange``, ``lvrename`` and ``lvconvert --merge``.  Input
 sizes take LVM units (any case is binary; default MiB) and are rounded up to
 4 MiB extents; output units follow ``--units`` (lowercase binary, uppercase
-SI).  Unknown options are refused the way LVM's parser refuses them.
+SI).  Unknown options are refused the way LVM's parser refuses them.  LVs
+take extents of the PV as ``extents`` describes; a new linear LV is zeroed,
+so its signatures are wiped (``-W``/``-Z``, ``-y``), and a DRBD superblock
+left at its end makes ``lvcreate`` ask and, with no tty, refuse (exit 5).
 """
 
 import hashlib
@@ -26,10 +29,11 @@ import math
 import re
 
 from cinder.tests.unit.volume.drivers.ovt.sim import devices
+from cinder.tests.unit.volume.drivers.ovt.sim import extents as pv
 from cinder.tests.unit.volume.drivers.ovt.sim import state
 
 KiB, MiB, GiB = 1024, 1024 ** 2, 1024 ** 3
-EXTENT = 4 * MiB
+EXTENT = pv.EXTENT
 VERSION_TEXT = (
     '  LVM version:     2.03.16(2) (2022-05-18)\n'
     '  Library version: 1.02.185 (2022-05-18)\n'
@@ -209,12 +213,53 @@ def check_name(ctx, name):
 def need_space(ctx, size, pool_style=False):
     _total, free = vg_totals(ctx)
     if size > free:
-        if pool_style:
-            fail(5, '  Insufficient free space: %d extents needed, but only '
-                    '%d available\n' % (extents(size), free // EXTENT))
-        fail(5, '  Volume group "%s" has insufficient free space (%d '
-                'extents): %d required.\n'
-             % (ctx.vg, free // EXTENT, extents(size)))
+        _no_space(ctx, free // EXTENT, extents(size), pool_style)
+
+
+def _no_space(ctx, free, needed, pool_style):
+    if pool_style:
+        fail(5, '  Insufficient free space: %d extents needed, but only '
+                '%d available\n' % (needed, free))
+    fail(5, '  Volume group "%s" has insufficient free space (%d '
+            'extents): %d required.\n' % (ctx.vg, free, needed))
+
+
+def place(ctx, size, after=None, pool_style=False):
+    """Free extents for ``size`` bytes (LVM's normal policy), not taken."""
+    segs = pv.allocate(ctx, extents(size), after)
+    if segs is None:
+        _no_space(ctx, sum(a[1] for a in pv.free_areas(ctx)),
+                  extents(size), pool_style)
+    return segs
+
+
+def _wipe_signatures(ctx, opts, name, segs, size):
+    """LVM's signature wipe of a new zeroed LV: stdout, or refusal.
+
+    With wipe_signatures_when_zeroing_new_lvs (on by default) a new LV
+    that is zeroed (``-Z y``, the default) is also wiped; ``-W`` decides
+    alone when given.  Without ``-y`` and with no tty the answer is no.
+    """
+    for key in ('wipe', 'zero'):
+        if opts.get(key, 'y') not in ('y', 'n'):
+            fail(3, '  Invalid argument for --%s: %s\n  Error during '
+                    'parsing of command line.\n'
+                 % ({'wipe': 'wipesignatures', 'zero': 'zero'}[key],
+                    opts[key]))
+    if opts.get('wipe', opts.get('zero', 'y')) == 'n':
+        return ''
+    offset = pv.end_signature(ctx, segs, size)
+    if offset is None:
+        return ''
+    path = '/dev/%s/%s' % (ctx.vg, name)
+    if opts.get('yes'):
+        pv.wipe_end(ctx, segs, size)
+        return '  Wiping drbd signature on %s.\n' % path
+    fail(5, 'WARNING: drbd signature detected on %s at offset %d. Wipe it? '
+            '[y/n]: [n]\n  Aborted wiping of drbd.\n  1 existing signature '
+            'left on the device.\n  Failed to wipe signatures on logical '
+            'volume %s/%s.\n  Aborting. Failed to wipe start of new LV.\n'
+         % (path, offset, ctx.vg, name))
 
 
 def rounding_note(requested, size):
@@ -247,10 +292,13 @@ def lvcreate(ctx, args):
         requested = parse_size(opts['size'])
         size = extents(requested) * EXTENT
         meta = pool_meta(size)
-        need_space(ctx, size + meta + max(0, meta - max(
-            [r['meta'] for r in lvs.values()] + [0])), pool_style=True)
+        total = size + meta + max(0, meta - max(
+            [r['meta'] for r in lvs.values()] + [0]))
+        need_space(ctx, total, pool_style=True)
+        segs = place(ctx, total, pool_style=True)
         lvs[name] = new_record(ctx, 'thin-pool', size)
         lvs[name]['meta'] = meta
+        pv.take(ctx, name, lvs[name], segs)
         return ('  Logical volume "%s" created.\n' % name,
                 rounding_note(requested, size) +
                 '  Thin pool volume with chunk size 64.00 KiB can address at '
@@ -284,8 +332,15 @@ def lvcreate(ctx, args):
     requested = parse_size(opts['size'])
     size = extents(requested) * EXTENT
     need_space(ctx, size)
+    segs = place(ctx, size)
+    try:
+        out = _wipe_signatures(ctx, opts, name, segs, size)
+    except state.SimError as exc:
+        exc.stderr = rounding_note(requested, size) + exc.stderr
+        raise
     lvs[name] = new_record(ctx, 'linear', size, seed=thick_seed(ctx, name))
-    return ('  Logical volume "%s" created.\n' % name,
+    pv.take(ctx, name, lvs[name], segs)
+    return (out + '  Logical volume "%s" created.\n' % name,
             rounding_note(requested, size))
 
 
@@ -306,6 +361,7 @@ def _create_snapshot(ctx, opts, target):
         requested = parse_size(opts['size'])
         cow = extents(requested) * EXTENT
         need_space(ctx, cow)
+        segs = place(ctx, cow)
         record = new_record(ctx, 'snapshot', source['size'], origin=origin)
         record['cow'] = cow
         record['active'] = source['active']
@@ -319,6 +375,8 @@ def _create_snapshot(ctx, opts, target):
         fail(5, '  Please specify either size or extents with snapshots.\n')
     record['md'] = state.plain(source['md'])
     lvs[name] = record
+    if record['type'] == 'snapshot':
+        pv.take(ctx, name, lvs[name], segs)
     ctx.tx.copy_content(ctx.host, ctx.vg, origin, ctx.host, name)
     return '  Logical volume "%s" created.\n' % name, err
 
@@ -348,6 +406,7 @@ def lvremove(ctx, args):
                     'with %d snapshot(s)? [y/n]: [n]\n  Logical volume "%s" '
                     'not removed.\n' % (ctx.vg, lv, len(dependents), lv))
         for name in dependents + [lv]:
+            pv.release(ctx, name, lvs[name], 0)
             del lvs[name]
             ctx.tx.delete_content(ctx.host, ctx.vg, name)
             out += '  Logical volume "%s" successfully removed.\n' % name
@@ -379,10 +438,13 @@ def lvextend(ctx, args):
     if has_snaps and record['active']:
         fail(5, '  Snapshot origin volumes can be resized only while '
                 'inactive: try lvresize -r.\n')
+    if record['type'] == 'snapshot':
+        fail(3, '  sim: extending snapshots is not simulated\n')
     if record['type'] in ('linear', 'thin-pool'):
         need_space(ctx, size - old, pool_style=True)
-    elif record['type'] == 'snapshot':
-        fail(3, '  sim: extending snapshots is not simulated\n')
+        segs = place(ctx, size - old, pv.end_pe(record.get('segs')),
+                     pool_style=True)
+        pv.take(ctx, lv, record, segs)
     record['size'] = size
     return ('  Size of logical volume %s/%s changed from %s (%d extents) to '
             '%s (%d extents).\n  Logical volume %s/%s successfully '
@@ -419,9 +481,12 @@ def lvreduce(ctx, args):
              % (human(size), ctx.vg, lv, lv))
     if devices.lv_drbd_holder(ctx, lv):
         fail(5, '  Logical volume %s/%s in use.\n' % (ctx.vg, lv))
+    pv.release(ctx, lv, record, size // EXTENT)
     record['size'] = size
-    if record['md'] is not None and record['md']['lv_bytes'] != size:
+    md = record['md']
+    if md is not None and md['lv_bytes'] != size:
         record['md'] = None      # internal metadata lived in the tail
+        pv.orphan(ctx, lv, record, md['lv_bytes'])
     return ('  Size of logical volume %s/%s changed from %s (%d extents) to '
             '%s (%d extents).\n  Logical volume %s/%s successfully '
             'resized.\n' % (ctx.vg, lv, human(old), old // EXTENT,

@@ -323,7 +323,11 @@ def _lio_default():
     return {'saved': None, 'holds': {}}
 
 
-_DEFAULTS = {'drbd': _drbd_default, 'lio': _lio_default}
+def _pv_default():
+    return {'sigs': {}}
+
+
+_DEFAULTS = {'drbd': _drbd_default, 'lio': _lio_default, 'pv': _pv_default}
 
 
 class Transaction(object):
@@ -363,7 +367,7 @@ class Transaction(object):
         return doc
 
     def host(self, name, section, write=False):
-        """The ``lio`` or ``drbd`` (kernel log) document of host ``name``."""
+        """The ``lio``, ``drbd`` (kernel log) or ``pv`` document of a host."""
         rel = '%s/%s.json' % (name, section)
         if write:
             self.touch(rel)
