@@ -407,9 +407,28 @@ class HostAgent(object):
         return self.status([name]).get(name)
 
     def resize_device(self, name):
-        """Let DRBD take the grown size (run on the Primary)."""
-        self.resource(name)
+        """Let DRBD take the grown size (run on the Primary).
+
+        DRBD moves its internal meta data to the new end of the LV but
+        leaves the old superblock where it was, now inside the grown area
+        of every replica; after a delete, LVM would refuse a thick LV of
+        the old size on those extents ("drbd signature detected").  That
+        4 KiB block (beyond the old size, so never data written before the
+        extend) is zeroed through DRBD, on every replica at once.
+        """
+        resource = self.resource(name)
+        before = self.device_size(name)
         self.drbdadm.resize(name)
+        if resource.thin or self.device_size(name) <= before:
+            return
+        _size, old_lv_bytes = self._lv_size_str(
+            dataclasses.replace(resource, size_bytes=before))
+        self._execute('dd', 'if=/dev/zero', 'of=%s' % self.device_path(name),
+                      'bs=4096', 'seek=%d' % (old_lv_bytes // 4096 - 1),
+                      'count=1', 'oflag=direct', run_as_root=True,
+                      root_helper=self._root_helper)
+        LOG.info('Volume %s on %s: old DRBD superblock at byte %d zeroed '
+                 'after the grow', name, self.backend_id, old_lv_bytes - 4096)
 
     def skip_initial_sync(self, name):
         """Mark both sides UpToDate without a sync (thin volumes only)."""

@@ -295,3 +295,25 @@ class DriverWipesMdTest(test_lifecycle.LabTestCase):
         self.lab.cluster.finish_syncs()
         self.assert_replicated(second, 1)
         self.assertEqual([], peer.sim.stale_signatures())
+
+    def test_an_extended_volume_leaves_no_old_superblock(self):
+        """Grow 1 -> 2 GiB, delete without clearing, create 1 GiB again.
+
+        DRBD leaves the 1 GiB superblock inside the grown area; measured in
+        the lab, the next 1 GiB LV on those extents ends exactly on it.
+        """
+        self.start_lab(volume_clear='none')
+        first = self.lab.volume(size=1)
+        self.primary.create_volume(first)
+        self.lab.cluster.finish_syncs()
+        self.primary.extend_volume(first, 2)
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(first, 2)
+        self.primary.delete_volume(first)
+        self.assert_nothing_of(first)
+        for node in self.lab.nodes:
+            self.assertEqual([], node.sim.stale_signatures(), node.name)
+        second = self.lab.volume(size=1)
+        self.primary.create_volume(second)
+        self.lab.cluster.finish_syncs()
+        self.assert_replicated(second, 1)
