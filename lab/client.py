@@ -80,6 +80,31 @@ def _disk_in(out, iqn, portal):
     return None
 
 
+def wait_logged_in(agent, device, timeout=120):
+    """Wait until the session of ``device`` is logged in and it reads."""
+    deadline = time.time() + timeout
+    disk = device.rsplit('/', 1)[-1]
+    while True:
+        out = agent.sh('iscsiadm -m session -P 3', check=False)['out']
+        state = None
+        for line in out.splitlines():
+            line = line.strip()
+            if line.startswith('iSCSI Session State:'):
+                state = line.split(':', 1)[1].strip()
+            if re.match(r'Attached scsi disk %s\s' % disk, line):
+                break
+        else:
+            state = None
+        if state == 'LOGGED_IN' and agent.sh(
+                'dd if=%s of=/dev/null bs=4096 count=1 iflag=direct'
+                % device, check=False)['rc'] == 0:
+            return
+        if time.time() > deadline:
+            raise labctl.LabError('client: session of %s not back within '
+                                  '%ss:\n%s' % (device, timeout, out))
+        time.sleep(1)
+
+
 def logout(agent, info, check=True):
     data = info['data']
     return agent.sh('iscsiadm -m node -T %s -p %s --logout; '
@@ -93,6 +118,17 @@ def rescan(agent, info):
     data = info['data']
     agent.sh('iscsiadm -m node -T %s -p %s --rescan'
              % (data['target_iqn'], data['target_portal']), timeout=60)
+
+
+def nic_with(agent, address):
+    """The name of the guest's network interface holding ``address``."""
+    out = agent.sh('ip -o -4 addr show')['out']
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[3].split('/')[0] == address:
+            return fields[1]
+    raise labctl.LabError('%s: no interface holds %s:\n%s'
+                          % (agent.vm, address, out))
 
 
 def size(agent, device):

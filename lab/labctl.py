@@ -35,7 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get('EV3_LAB_CACHE', '/var/cache/ev3-lab')
 RUN = os.environ.get('EV3_LAB_DIR', os.path.join(REPO, 'lab', 'run'))
 PORT_BASE = int(os.environ.get('EV3_LAB_PORT_BASE', '47100'))
-DATA_DISK_BYTES = 4 * 1024 ** 3
+DATA_DISK_BYTES = 6 * 1024 ** 3
 SECRET = 'ev3-lab-secret-5f0c2a9d8e7b6a41'
 CLIENT_IQN = 'iqn.1993-08.org.debian:01:client'
 
@@ -125,7 +125,7 @@ def wait_listen(port, timeout=30):
     raise LabError('QEMU did not listen on 127.0.0.1:%d' % port)
 
 
-def qemu_command(vm, img):
+def qemu_command(vm, img, data_disk=True):
     spec = VMS[vm]
     nets = []
     args = ['qemu-system-x86_64', '-name', vm,
@@ -134,7 +134,7 @@ def qemu_command(vm, img):
             '-kernel', os.path.join(img, 'vmlinuz'),
             '-initrd', os.path.join(img, 'initrd.img'),
             '-drive', 'file=%s,if=virtio,format=qcow2' % path(vm + '.qcow2')]
-    if spec['role'] == 'storage':
+    if spec['role'] == 'storage' and data_disk:
         args += ['-drive', 'file=%s,if=virtio,format=raw,cache=none'
                  % path(vm + '-data.raw')]
     for i, (link, addr) in enumerate(spec['nics']):
@@ -158,8 +158,13 @@ def qemu_command(vm, img):
     return args
 
 
-def boot(vm, fresh_disks=True):
-    """Start ``vm``'s QEMU (its root overlay is always new)."""
+def boot(vm, fresh_disks=True, data_disk=True):
+    """Start ``vm``'s QEMU.
+
+    ``fresh_disks`` makes its root overlay and data disk new;
+    ``data_disk=False`` boots a storage VM without its data disk (a fault
+    the drill checks).
+    """
     if pid_of(vm):
         raise LabError('%s already runs (PID %d)' % (vm, pid_of(vm)))
     img = image_dir()
@@ -182,8 +187,9 @@ def boot(vm, fresh_disks=True):
         if os.path.exists(path(name)):
             os.unlink(path(name))
     qlog = open(path(vm + '.qemu.log'), 'ab')
-    proc = subprocess.Popen(qemu_command(vm, img), stdin=subprocess.DEVNULL,
-                            stdout=qlog, stderr=qlog, start_new_session=True)
+    proc = subprocess.Popen(qemu_command(vm, img, data_disk),
+                            stdin=subprocess.DEVNULL, stdout=qlog,
+                            stderr=qlog, start_new_session=True)
     with open(path(vm + '.pid'), 'w') as handle:
         handle.write('%d\n' % proc.pid)
     log('%s: QEMU PID %d', vm, proc.pid)

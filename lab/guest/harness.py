@@ -24,8 +24,9 @@ requests to it.  Importing Cinder under software emulation takes long, so
 the harness is started once and kept running.
 
 Request: ``{"call": NAME, "volume": SPEC, ...}``; a volume SPEC is
-``{"id", "size", "host", "provider_location", "provider_auth"}`` as the
-controller (standing in for Cinder's database) records it.  Reply:
+``{"id", "size", "host", "provider_location", "provider_auth",
+"attached_connectors"}`` as the controller (standing in for Cinder's
+database) records it.  Reply:
 ``{"ok": true, "result": ..., "t": seconds}`` or ``{"ok": false, "kind":
 exception class, "error": message, "trace": traceback}``.
 """
@@ -107,6 +108,13 @@ class Harness(object):
             volume_type_id=self.rtype.id,
             host=spec.get('host') or self.host + '#ev3', **fields)
         vol.volume_type = self.rtype
+        # The attachments Cinder keeps (with each host's connector).
+        vol.volume_attachment = objects.VolumeAttachmentList(objects=[
+            objects.VolumeAttachment(
+                context=self.ctx, id=str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                    vol.id + c['initiator'])),
+                volume_id=vol.id, connector=c, attach_status='attached')
+            for c in spec.get('attached_connectors') or []])
         return vol
 
     def snapshot(self, spec, volume):
