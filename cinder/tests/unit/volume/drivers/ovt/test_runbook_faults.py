@@ -485,14 +485,19 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
 
     # 7. Three hosts: disaster of the primary
 
-    def _three_hosts_disaster(self):
-        self.start_lab(**THREE)
+    def _disaster(self, topology):
+        """Runbook 3: hci-0001 dies, hci-0002 takes its volumes."""
+        self.start_lab(**topology)
         standby = self._standbys()
         volume = self._volume()
         self.lab.node(0).crash()
         self.assertEqual(('default', [], []),
                          standby.failover_host(self.lab.ctx, [],
                                                secondary_id='default'))
+        return standby, volume
+
+    def _three_hosts_disaster(self):
+        standby, volume = self._disaster(THREE)
         self.assert_hosts(volume, primary=1, down=(0,))
         volume.host = 'hci-0002@RBS#ev3'
         volume.update(standby.create_export(self.lab.ctx, volume,
@@ -604,13 +609,7 @@ class RunbookFaultsTestCase(test_lifecycle.LabTestCase):
 
     def test_restarted_primary_never_promotes_over_a_primary_peer(self):
         """hci-0002 took over; hci-0001 restarts still thinking it owns it."""
-        self.start_lab(**TWO)
-        standby = self._standbys()
-        volume = self._volume()
-        self.lab.node(0).crash()
-        self.assertEqual(('default', [], []),
-                         standby.failover_host(self.lab.ctx, [],
-                                               secondary_id='default'))
+        _standby, volume = self._disaster(TWO)
         primary = self.lab.node(0).restart()
         self.lab.cluster.finish_syncs()
         self.assert_hosts(volume, primary=1)
