@@ -15,9 +15,13 @@
 
 A mixin of :class:`~.ev3.ReplicatedVolumeDriver`: the Cinder calls of the
 operator runbook, each handing the decisions to the pure planner
-(:mod:`.failover`) through :mod:`.roles`, and the health report that tells
-Cinder which volumes resynchronise or need the operator.
+(:mod:`.failover`) through :mod:`.roles`, the primary host resuming its
+role on an export after a restart without a failover, and the health
+report that tells Cinder which volumes resynchronise or need the
+operator.
 """
+
+import time
 
 from oslo_log import log as logging
 
@@ -110,6 +114,57 @@ class HighAvailability(object):
 
     def _is_primary_role(self):
         return self._active_backend_id in (None, '', 'default')
+
+    def _resume_home_role(self, volume, name, status):
+        """Promote a volume found Secondary on the primary host; or say why.
+
+        DRBD roles do not survive a reboot: when the primary host restarts
+        without a failover, every replica comes back Secondary and nothing
+        is promoted at start-up.  When Cinder then asks this host (the
+        volume's host in Cinder, not a standby) for an export, the volume
+        is promoted here if this disk is UpToDate and every peer is
+        Connected and Secondary -- over a connected link DRBD itself
+        refuses a second Primary.  Otherwise nothing changes and the
+        reason is returned: (status, reason or None).
+        """
+        peers = status.get('peers') or []
+        settle_s = self._links_settle_by - time.monotonic()
+        if settle_s > 0 and any(p.get('connection') != 'Connected'
+                                for p in peers):
+            try:
+                status = self.replicator.wait_connected(name, settle_s)
+            except exception.Ev3Error as err:
+                LOG.warning('Volume %s on %s: %s', volume.id,
+                            self.settings.backend_id, err)
+                status = self.agent.status([name]).get(name) or status
+            peers = status.get('peers') or []
+        problem = None
+        if status.get('disk') != 'UpToDate':
+            problem = 'its disk here is %s, not UpToDate' % status.get('disk')
+        elif len(peers) < len(self.settings.peers):
+            problem = ('DRBD shows %d of its %d peers here'
+                       % (len(peers), len(self.settings.peers)))
+        else:
+            for peer in peers:
+                if (peer.get('connection') != 'Connected' or
+                        peer.get('role') != 'Secondary'):
+                    problem = ('its peer %s is %s and %s, so this host '
+                               'cannot tell that no other host is Primary'
+                               % (peer.get('node_name') or 'link',
+                                  peer.get('connection'), peer.get('role')))
+                    break
+        if problem is not None:
+            LOG.warning('Volume %s is Secondary on its primary host %s and '
+                        'is not promoted for export: %s', volume.id,
+                        self.settings.backend_id, problem)
+            return status, ('%s; bring the peer back, or fail over with '
+                            '"cinder failover-host"' % problem)
+        LOG.warning('Volume %s came back Secondary on its primary host %s '
+                    '(restarted without a failover); every peer is '
+                    'Connected and Secondary: promoting it for export',
+                    volume.id, self.settings.backend_id)
+        self.agent.promote(name)
+        return self.agent.status([name]).get(name) or {}, None
 
     def failover_host(self, context, volumes, secondary_id=None, groups=None):
         """Hand this host's role to a peer, or (``default``) take it back.
